@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make run` serves the app, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# the shared MNIST copy beside the repo, when there is one; otherwise the loader's own cache/download
+MNIST_DIR ?= $(if $(wildcard ../shared/datasets/mnist),$(abspath ../shared/datasets/mnist),)
+export MNIST_DIR
+
+.PHONY: install dev run test train evaluate
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+run: install
+	$(PY) -m uvicorn backend.main:app --host $(HOST) --port $(PORT)
+
+test: dev
+	$(PY) -m pytest
+
+train: install
+	$(PY) scripts/train.py
+
+evaluate: install
+	$(PY) scripts/evaluate.py --json

@@ -1,0 +1,159 @@
+"""Mini-batch gradient descent on MNIST: the training loop, model selection on validation, and reports.
+
+One epoch: (optionally) distort the training images afresh, shuffle, then for each mini-batch run the
+forward pass, take delta(L) from the cost, backpropagate, and step the optimiser. After each epoch the
+network is scored on the validation split; the best epoch's parameters are kept (model selection never
+looks at the test set) and training stops early when validation accuracy has not improved for
+`patience` epochs. Progress goes to callbacks, never to stdout: the scripts decide how to show it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .augment import NO_AUGMENTATION, AugmentConfig, augment
+from .costs import COSTS, cost_value, output_delta
+from .metrics import accuracy, predict_in_batches
+from .mnist import Split
+from .model import Model
+from .network import Network, NetworkConfig
+from .optimizers import Optimizer, OptimizerConfig, ScheduleConfig, scheduled_rate
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    augment: AugmentConfig = NO_AUGMENTATION
+    cost: str = "cross_entropy"
+    epochs: int = 20
+    batch_size: int = 128
+    dropout: float = 0.0
+    input_dropout: float = 0.0
+    patience: int = 0  # epochs without validation improvement before stopping; 0 = never stop early
+    ensemble: int = 1  # networks trained from seeds seed, seed+1, ... and averaged
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.cost not in COSTS:
+            raise ValueError(f"cost must be one of {COSTS}, got {self.cost!r}")
+        if self.epochs < 1 or self.batch_size < 1 or self.ensemble < 1:
+            raise ValueError("epochs, batch_size and ensemble must be at least 1")
+        if not (0 <= self.dropout < 1 and 0 <= self.input_dropout < 1):
+            raise ValueError("dropout rates must be in [0, 1)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        parts = {
+            "network": NetworkConfig,
+            "optimizer": OptimizerConfig,
+            "schedule": ScheduleConfig,
+            "augment": AugmentConfig,
+        }
+        values = {k: (parts[k](**v) if k in parts else v) for k, v in data.items()}
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    member: int
+    epoch: int  # 1-based
+    train_loss: float
+    validation_accuracy: float
+    learning_rate: float
+    seconds: float
+    is_best: bool
+
+
+@dataclass
+class TrainResult:
+    model: Model
+    best_epochs: list[int]
+    validation_accuracy: float  # of the whole model (the ensemble average, if several members)
+    history: list[EpochReport]
+    seconds: float
+
+
+EpochCallback = Callable[[EpochReport], None]
+BatchCallback = Callable[[int, int, float], None]  # (batch index, batches per epoch, running loss)
+
+
+def one_hot(labels: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """(B,) ints -> (B, 10) rows with a single 1."""
+    return np.eye(10, dtype=dtype)[labels]
+
+
+def train_step(net: Network, optimizer: Optimizer, config: TrainConfig, x: np.ndarray, y: np.ndarray,
+               learning_rate: float, rng: np.random.Generator) -> float:
+    """One mini-batch of gradient descent; returns the batch's cost before the step."""
+    cache = net.forward_train(x, rng, config.dropout, config.input_dropout)
+    delta = output_delta(config.cost, net.output, cache.output, y)
+    grads = net.backward(cache, delta)
+    optimizer.step(grads, learning_rate)
+    return cost_value(config.cost, cache.output, y)
+
+
+def train_network(config: TrainConfig, train: Split, validation: Split, seed: int, member: int = 0,
+                  on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None) -> tuple[Network, int, list[EpochReport]]:
+    """Train one network; return it at its best validation epoch, that epoch, and the history."""
+    rng = np.random.default_rng(seed)
+    net = Network.initialise(config.network, rng)
+    optimizer = Optimizer(config.optimizer, net.parameters)
+    n = len(train)
+    batches_per_epoch = -(-n // config.batch_size)
+    total_steps = config.epochs * batches_per_epoch
+    best_accuracy, best_epoch, best_params = -1.0, 0, None
+    history: list[EpochReport] = []
+    step = 0
+    for epoch in range(1, config.epochs + 1):
+        started = time.perf_counter()
+        images = augment(train.images, rng, config.augment) if config.augment.enabled else train.images
+        order = rng.permutation(n)
+        running = 0.0
+        for b in range(batches_per_epoch):
+            idx = order[b * config.batch_size : (b + 1) * config.batch_size]
+            lr = scheduled_rate(config.optimizer.learning_rate, config.schedule, step / total_steps)
+            loss = train_step(net, optimizer, config, images[idx], one_hot(train.labels[idx]), lr, rng)
+            running += (loss - running) / (b + 1)
+            step += 1
+            if on_batch:
+                on_batch(b, batches_per_epoch, running)
+        val_acc = accuracy(validation.labels, predict_in_batches(net.predict_proba, validation.images).argmax(1))
+        is_best = val_acc > best_accuracy
+        if is_best:
+            best_accuracy, best_epoch = val_acc, epoch
+            best_params = [p.copy() for p in net.parameters]
+        report = EpochReport(member, epoch, running, val_acc, lr, time.perf_counter() - started, is_best)
+        history.append(report)
+        if on_epoch:
+            on_epoch(report)
+        if config.patience and epoch - best_epoch >= config.patience:
+            break
+    for param, best in zip(net.parameters, best_params):
+        param[...] = best
+    return net, best_epoch, history
+
+
+def train(config: TrainConfig, train_split: Split, validation: Split,
+          on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None) -> TrainResult:
+    """Train `config.ensemble` networks (seeds seed, seed+1, ...) and combine them into one Model."""
+    started = time.perf_counter()
+    members, best_epochs, history = [], [], []
+    for member in range(config.ensemble):
+        net, best_epoch, member_history = train_network(
+            config, train_split, validation, config.seed + member, member, on_epoch, on_batch
+        )
+        members.append(net)
+        best_epochs.append(best_epoch)
+        history.extend(member_history)
+    model = Model(members)
+    val_acc = accuracy(validation.labels, predict_in_batches(model.predict_proba, validation.images).argmax(1))
+    return TrainResult(model, best_epochs, val_acc, history, time.perf_counter() - started)

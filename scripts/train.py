@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Train the MNIST MLP and write its weights and model card (atomically) to --out.
+
+    python scripts/train.py                      # the shipped recipe (--preset best)
+    python scripts/train.py --preset fast --out /tmp/fast
+    python scripts/train.py --preset classic     # sigmoid, quadratic cost, plain SGD
+
+Every field of the recipe can be overridden by a flag; --help lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from backend.nn.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS  # noqa: E402
+from backend.nn.costs import COSTS  # noqa: E402
+from backend.nn.metrics import accuracy, confusion_matrix, predict_in_batches  # noqa: E402
+from backend.nn.mnist import VALIDATION_SIZE, load_mnist  # noqa: E402
+from backend.nn.optimizers import OPTIMIZERS, SCHEDULES  # noqa: E402
+from backend.nn.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+from backend.nn.trainer import EpochReport, TrainConfig, train  # noqa: E402
+from backend.nn.weights import save_model  # noqa: E402
+from backend.nn.augment import NO_AUGMENTATION  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO_ROOT / "model_weights"
+INPUT_CONVENTION = {
+    "shape": [784],
+    "layout": "28x28 row-major, flattened row by row",
+    "values": "pixel / 255 in [0, 1]; 0 = background, 1 = ink (white digit on black)",
+    "framing": "digit scaled to fit 20x20 (aspect kept), centred by centre of mass in 28x28 (MNIST)",
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET)
+    p.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DIR, else .data/mnist, downloading if needed)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for model.npz and model.json")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--layers", help="hidden sizes, comma-separated, e.g. 800,800")
+    p.add_argument("--activation", choices=HIDDEN_ACTIVATIONS)
+    p.add_argument("--output-activation", choices=OUTPUT_ACTIVATIONS)
+    p.add_argument("--cost", choices=COSTS)
+    p.add_argument("--optimizer", choices=OPTIMIZERS)
+    p.add_argument("--lr", type=float, help="peak learning rate eta")
+    p.add_argument("--momentum", type=float)
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--max-norm", type=float)
+    p.add_argument("--schedule", choices=SCHEDULES)
+    p.add_argument("--warmup", type=float, help="fraction of training spent warming up")
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--input-dropout", type=float)
+    p.add_argument("--no-augment", action="store_true", help="train on the images as they are")
+    p.add_argument("--elastic-alpha", type=float)
+    p.add_argument("--rotation", type=float, help="max rotation in degrees")
+    p.add_argument("--patience", type=int, help="stop after this many epochs without validation gain")
+    p.add_argument("--ensemble", type=int, help="number of networks averaged")
+    p.add_argument("--validation-size", type=int, default=VALIDATION_SIZE)
+    p.add_argument("--train-limit", type=int, help="use only the first N training images (quick runs)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, one line per epoch")
+    return p.parse_args(argv)
+
+
+def build_config(args: argparse.Namespace) -> TrainConfig:
+    """The preset with every flag the user gave laid over it."""
+    cfg = PRESETS[args.preset]
+    net = cfg.network
+    if args.layers:
+        net = dataclasses.replace(net, layer_sizes=(784, *(int(n) for n in args.layers.split(",")), 10))
+    net = _override(net, activation=args.activation, output_activation=args.output_activation)
+    opt = _override(cfg.optimizer, name=args.optimizer, learning_rate=args.lr, momentum=args.momentum,
+                    weight_decay=args.weight_decay, max_norm=args.max_norm)
+    sched = _override(cfg.schedule, name=args.schedule, warmup=args.warmup)
+    aug = NO_AUGMENTATION if args.no_augment else _override(cfg.augment, elastic_alpha=args.elastic_alpha, rotation_deg=args.rotation)
+    return _override(cfg, network=net, optimizer=opt, schedule=sched, augment=aug, cost=args.cost, seed=args.seed,
+                     epochs=args.epochs, batch_size=args.batch_size, dropout=args.dropout,
+                     input_dropout=args.input_dropout, patience=args.patience, ensemble=args.ensemble)
+
+
+def _override(obj, **changes):
+    return dataclasses.replace(obj, **{k: v for k, v in changes.items() if v is not None})
+
+
+class Progress:
+    """A one-line progress bar per epoch on stderr, then a summary line per epoch on stdout."""
+
+    def __init__(self, config: TrainConfig, quiet: bool):
+        self.config = config
+        self.quiet = quiet
+        self.started = time.perf_counter()
+
+    def batch(self, index: int, total: int, loss: float) -> None:
+        if self.quiet or (index % 20 and index != total - 1):
+            return
+        width = 30
+        filled = int(width * (index + 1) / total)
+        sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {index + 1}/{total} loss {loss:.4f}")
+        sys.stderr.flush()
+
+    def epoch(self, report: EpochReport) -> None:
+        if not self.quiet:
+            sys.stderr.write("\r" + " " * 70 + "\r")
+        member = f"net {report.member + 1}/{self.config.ensemble} " if self.config.ensemble > 1 else ""
+        print(f"{member}epoch {report.epoch:3d}/{self.config.epochs}  loss {report.train_loss:.4f}  "
+              f"val acc {report.validation_accuracy:.4f}{' *' if report.is_best else '  '}  "
+              f"lr {report.learning_rate:.4g}  {report.seconds:.1f}s  (total {time.perf_counter() - self.started:.0f}s)",
+              flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = build_config(args)
+    print(f"preset {args.preset}: {config.network.layer_sizes} {config.network.activation}, {config.cost}, "
+          f"{config.optimizer.name} eta={config.optimizer.learning_rate}, {config.epochs} epochs x {config.ensemble} net(s)",
+          flush=True)
+    data = load_mnist(args.data_dir, validation_size=args.validation_size, progress=_download_progress)
+    train_split = data.train
+    if args.train_limit:
+        train_split = type(train_split)(train_split.images[: args.train_limit], train_split.labels[: args.train_limit])
+    progress = Progress(config, args.quiet)
+    result = train(config, train_split, data.validation, on_epoch=progress.epoch, on_batch=progress.batch)
+
+    # the test set is touched once, after selection, only to report
+    test_predicted = predict_in_batches(result.model.predict_proba, data.test.images).argmax(1)
+    test_accuracy = accuracy(data.test.labels, test_predicted)
+    card = {
+        "name": f"mnist-mlp-{args.preset}",
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "preset": args.preset,
+        "command": "python scripts/train.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "input": INPUT_CONVENTION,
+        "training": config.to_dict(),
+        "seed": config.seed,
+        "data": {"files_sha256": data.hashes, "train_images": len(train_split), "validation_images": len(data.validation)},
+        "best_epochs": result.best_epochs,
+        "validation_accuracy": result.validation_accuracy,
+        "test_accuracy": test_accuracy,
+        "test_confusion": confusion_matrix(data.test.labels, test_predicted).tolist(),
+        "training_wall_time_s": round(result.seconds, 1),
+        "versions": {"python": platform.python_version(), "numpy": np.__version__},
+    }
+    card_path = save_model(result.model, args.out, card)
+    print(f"validation accuracy {result.validation_accuracy:.4f}  test accuracy {test_accuracy:.4f}  "
+          f"training {result.seconds:.0f}s  -> {card_path.parent}")
+    return 0
+
+
+def _download_progress(name: str, done: int, total: int) -> None:
+    share = f"{100 * done / total:5.1f}%" if total else f"{done >> 10} KiB"
+    sys.stderr.write(f"\r  downloading {name}: {share}")
+    if total and done >= total:
+        sys.stderr.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
