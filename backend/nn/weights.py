@@ -95,6 +95,7 @@ def save_model(model: Model, directory: str | os.PathLike, card: dict[str, Any])
 def _temporary_path(directory: Path, name: str) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; the weights must stay readable by a service user
     return Path(tmp)
 
 
