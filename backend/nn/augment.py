@@ -99,20 +99,20 @@ def gaussian_matrix(size: int, sigma: float) -> np.ndarray:
 
 
 def bilinear_sample(grid: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Sample images (N, 28, 28) at real coordinates (N, 28, 28) each; zero outside the image."""
-    n = len(grid)
-    width = SIDE + 3  # one zero column before the image, two after: every corner read stays inside
+    """Sample square images (N, S, S) at real coordinates (N, S, S) each; zero outside the image."""
+    n, side = len(grid), grid.shape[1]
+    width = side + 3  # one zero column before the image, two after: every corner read stays inside
     padded = np.zeros((n, width, width), dtype=np.float32)
-    padded[:, 1 : SIDE + 1, 1 : SIDE + 1] = grid
+    padded[:, 1 : side + 1, 1 : side + 1] = grid
     flat = padded.reshape(-1)
-    rows = np.clip(rows, -1.0, float(SIDE))
-    cols = np.clip(cols, -1.0, float(SIDE))
+    rows = np.clip(rows, -1.0, float(side))
+    cols = np.clip(cols, -1.0, float(side))
     r0 = np.floor(rows)
     c0 = np.floor(cols)
     fr = rows - r0
     fc = cols - c0
-    base = (np.arange(n, dtype=np.int32) * np.int32(width * width))[:, None, None]
-    top_left = base + (r0.astype(np.int32) + 1) * width + (c0.astype(np.int32) + 1)
+    base = (np.arange(n, dtype=np.int64) * (width * width))[:, None, None]
+    top_left = base + (r0.astype(np.int64) + 1) * width + (c0.astype(np.int64) + 1)
     top = flat.take(top_left) * (1 - fc) + flat.take(top_left + 1) * fc
     bottom = flat.take(top_left + width) * (1 - fc) + flat.take(top_left + width + 1) * fc
     return np.clip(top * (1 - fr) + bottom * fr, 0.0, 1.0)
@@ -126,17 +126,27 @@ def vary_stroke_width(grid: np.ndarray, rng: np.random.Generator, probability: f
         return grid
     picked = grid[chosen]
     thicker = rng.random(len(picked)) < 0.5
-    morphed = np.where(thicker[:, None, None], _neighbourhood(picked, np.maximum), _neighbourhood(picked, np.minimum))
+    morphed = np.where(thicker[:, None, None], dilate(picked), erode(picked))
     amount = rng.uniform(0.3, 1.0, len(picked)).astype(np.float32)[:, None, None]
     out = grid.copy()
     out[chosen] = (1 - amount) * picked + amount * morphed
     return out
 
 
+def dilate(grid: np.ndarray) -> np.ndarray:
+    """Thicker strokes: grey-level dilation of images (N, S, S) over a plus-shaped 3x3 window."""
+    return _neighbourhood(grid, np.maximum)
+
+
+def erode(grid: np.ndarray) -> np.ndarray:
+    """Thinner strokes: grey-level erosion of images (N, S, S) over a plus-shaped 3x3 window."""
+    return _neighbourhood(grid, np.minimum)
+
+
 def _neighbourhood(grid: np.ndarray, reduce) -> np.ndarray:
-    """Grey-level dilation (reduce=np.maximum) or erosion (np.minimum) over a plus-shaped 3x3 window."""
+    rows, cols = grid.shape[1:]
     padded = np.pad(grid, ((0, 0), (1, 1), (1, 1)))
     result = grid.copy()
     for dr, dc in ((0, 1), (2, 1), (1, 0), (1, 2)):
-        result = reduce(result, padded[:, dr : dr + SIDE, dc : dc + SIDE])
+        result = reduce(result, padded[:, dr : dr + rows, dc : dc + cols])
     return result

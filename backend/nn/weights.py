@@ -73,22 +73,26 @@ def save_model(model: Model, directory: str | os.PathLike, card: dict[str, Any])
             arrays[array_key(m, "b", l)] = np.ascontiguousarray(b, dtype=np.float32)
 
     weights_tmp = _temporary_path(directory, WEIGHTS_FILE)
-    with open(weights_tmp, "wb") as handle:
-        np.savez_compressed(handle, **arrays)
-    sha = file_sha256(weights_tmp)
-    full_card = {
-        **card,
-        "format_version": FORMAT_VERSION,
-        "model_id": f"mlp-{sha[:12]}",
-        "members": [member_description(net) for net in model.members],
-        "n_parameters": model.n_parameters,
-        "weights_file": WEIGHTS_FILE,
-        "weights_sha256": sha,
-    }
     card_tmp = _temporary_path(directory, CARD_FILE)
-    card_tmp.write_text(json.dumps(full_card, indent=2, sort_keys=False) + "\n")
-    os.replace(weights_tmp, directory / WEIGHTS_FILE)
-    os.replace(card_tmp, directory / CARD_FILE)
+    try:
+        with open(weights_tmp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        sha = file_sha256(weights_tmp)
+        full_card = {
+            **card,
+            "format_version": FORMAT_VERSION,
+            "model_id": f"mlp-{sha[:12]}",
+            "members": [member_description(net) for net in model.members],
+            "n_parameters": model.n_parameters,
+            "weights_file": WEIGHTS_FILE,
+            "weights_sha256": sha,
+        }
+        card_tmp.write_text(json.dumps(full_card, indent=2) + "\n")
+        os.replace(weights_tmp, directory / WEIGHTS_FILE)
+        os.replace(card_tmp, directory / CARD_FILE)
+    finally:
+        weights_tmp.unlink(missing_ok=True)
+        card_tmp.unlink(missing_ok=True)
     return directory / CARD_FILE
 
 

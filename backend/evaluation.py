@@ -1,0 +1,103 @@
+"""Scoring a model on MNIST: test accuracy, the confusion matrix, and robustness to how people draw.
+
+Robustness re-draws every test digit the way a person might (moved, smaller or larger, tilted, with a
+thinner or thicker pen) on a roomy 56x56 canvas, then frames it with the same `ink_to_mnist` step the
+page and `/predict/image` apply, and scores the model on the result. The `*_uncentred` variants skip
+that framing step, to show what the centring is worth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backend.nn.augment import bilinear_sample, dilate, erode
+from backend.nn.metrics import accuracy, confusion_matrix, predict_in_batches
+from backend.nn.model import Model
+from backend.preprocess import EmptyImageError, ink_to_mnist
+
+CANVAS = 56  # room around the digit so that moving or growing it loses no ink
+
+
+@dataclass(frozen=True)
+class Distortion:
+    name: str
+    shift: tuple[float, float] = (0.0, 0.0)  # pixels (down, right)
+    scale: float = 1.0
+    rotation_deg: float = 0.0
+    stroke: str = ""  # "thinner", "thicker" or ""
+    recentre: bool = True
+
+
+DISTORTIONS = (
+    Distortion("shifted_4px", shift=(4.0, -4.0)),
+    Distortion("shifted_4px_uncentred", shift=(4.0, -4.0), recentre=False),
+    Distortion("scaled_0.6", scale=0.6),
+    Distortion("scaled_1.3", scale=1.3),
+    Distortion("rotated_+15", rotation_deg=15.0),
+    Distortion("rotated_-15", rotation_deg=-15.0),
+    Distortion("thinner_stroke", stroke="thinner"),
+    Distortion("thicker_stroke", stroke="thicker"),
+)
+
+
+def score_test_set(model: Model, images: np.ndarray, labels: np.ndarray) -> dict:
+    """{'accuracy', 'n', 'confusion'} for images (N, 784) and labels (N,)."""
+    predicted = predict_in_batches(model.predict_proba, images).argmax(axis=1)
+    return {
+        "accuracy": accuracy(labels, predicted),
+        "n": int(len(labels)),
+        "confusion": confusion_matrix(labels, predicted).tolist(),
+    }
+
+
+def robustness_report(model: Model, images: np.ndarray, labels: np.ndarray,
+                      distortions=DISTORTIONS) -> dict[str, float]:
+    """Accuracy on each distorted copy of the test set, keyed by distortion name."""
+    return {d.name: accuracy(labels, _predict(model, distort(images, d))) for d in distortions}
+
+
+def _predict(model: Model, images: np.ndarray) -> np.ndarray:
+    return predict_in_batches(model.predict_proba, images).argmax(axis=1)
+
+
+def distort(images: np.ndarray, d: Distortion) -> np.ndarray:
+    """Images (N, 784) -> distorted and (unless d.recentre is False) re-framed images (N, 784)."""
+    n = len(images)
+    canvas = np.zeros((n, CANVAS, CANVAS), dtype=np.float32)
+    offset = (CANVAS - 28) // 2
+    canvas[:, offset : offset + 28, offset : offset + 28] = images.reshape(n, 28, 28)
+    canvas = _affine(canvas, d)
+    if d.stroke == "thinner":
+        canvas = erode(canvas)
+    elif d.stroke == "thicker":
+        canvas = dilate(canvas)
+    if not d.recentre:
+        return canvas[:, offset : offset + 28, offset : offset + 28].reshape(n, 784)
+    return np.stack([_frame(img) for img in canvas])
+
+
+def _frame(ink: np.ndarray) -> np.ndarray:
+    try:
+        return ink_to_mnist(ink)
+    except EmptyImageError:  # a stroke thinned away to nothing: the model sees an empty field
+        return np.zeros(784, dtype=np.float32)
+
+
+def _affine(canvas: np.ndarray, d: Distortion) -> np.ndarray:
+    """Rotate and scale about the canvas centre, then shift; bilinear resampling."""
+    n = len(canvas)
+    centre = (CANVAS - 1) / 2.0
+    index = np.arange(CANVAS, dtype=np.float32) - centre
+    out_r, out_c = np.meshgrid(index, index, indexing="ij")
+    angle = np.deg2rad(d.rotation_deg)
+    cos, sin = np.cos(angle), np.sin(angle)
+    # inverse map: where in the source each output pixel comes from
+    rows = (cos * (out_r - d.shift[0]) - sin * (out_c - d.shift[1])) / d.scale + centre
+    cols = (sin * (out_r - d.shift[0]) + cos * (out_c - d.shift[1])) / d.scale + centre
+    rows = np.broadcast_to(rows.astype(np.float32), (n, CANVAS, CANVAS))
+    cols = np.broadcast_to(cols.astype(np.float32), (n, CANVAS, CANVAS))
+    return bilinear_sample(canvas, rows, cols)
+
+

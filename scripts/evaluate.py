@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Score saved weights on the 10,000 MNIST test images, and on distorted copies of them.
+
+    python scripts/evaluate.py --data-dir ../shared/datasets/mnist --json
+    python scripts/evaluate.py --weights /tmp/fast --no-robustness
+
+With --json, prints one JSON object: accuracy (fraction), n, confusion (10x10, rows = true digit),
+model_id, card_test_accuracy, and robustness (accuracy per distortion, see backend/evaluation.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from backend.evaluation import robustness_report, score_test_set  # noqa: E402
+from backend.nn.mnist import load_mnist  # noqa: E402
+from backend.nn.weights import load_model  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DIR, else .data/mnist)")
+    p.add_argument("--weights", type=Path, default=REPO_ROOT / "model_weights", help="folder with model.npz and model.json")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-robustness", action="store_true", help="only the plain test set")
+    args = p.parse_args(argv)
+
+    model, card = load_model(args.weights)
+    test = load_mnist(args.data_dir).test
+    report = {"model_id": card.get("model_id"), **score_test_set(model, test.images, test.labels),
+              "card_test_accuracy": card.get("test_accuracy")}
+    if not args.no_robustness:
+        report["robustness"] = robustness_report(model, test.images, test.labels)
+
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"model {report['model_id']}: test accuracy {report['accuracy']:.4f} on {report['n']} images")
+    for name, value in report.get("robustness", {}).items():
+        print(f"  {name:24s} {value:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

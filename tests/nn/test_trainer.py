@@ -1,0 +1,80 @@
+"""Training does learn: loss falls on a fixed batch, and a short run on real MNIST beats a stated bar."""
+
+import numpy as np
+import pytest
+
+from backend.nn.metrics import accuracy
+from backend.nn.mnist import Split
+from backend.nn.network import Network, NetworkConfig
+from backend.nn.optimizers import Optimizer, OptimizerConfig, ScheduleConfig
+from backend.nn.presets import PRESETS
+from backend.nn.trainer import TrainConfig, one_hot, train, train_step
+
+
+@pytest.mark.parametrize("preset", ["classic", "fast"])
+def test_loss_goes_down_on_a_fixed_batch(mnist_data, preset):
+    config = PRESETS[preset]
+    rng = np.random.default_rng(0)
+    net = Network.initialise(NetworkConfig((784, 64, 10), config.network.activation, config.network.output_activation), rng)
+    optimizer = Optimizer(config.optimizer, net.parameters)
+    x, y = mnist_data.train.images[:64], one_hot(mnist_data.train.labels[:64])
+    losses = [train_step(net, optimizer, config, x, y, config.optimizer.learning_rate, rng) for _ in range(30)]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_short_training_on_a_few_thousand_images_beats_90_percent(mnist_data):
+    config = TrainConfig(
+        network=NetworkConfig((784, 128, 10)),
+        optimizer=OptimizerConfig(name="momentum", learning_rate=0.1),
+        schedule=ScheduleConfig(name="cosine"),
+        epochs=4,
+        batch_size=64,
+    )
+    subset = Split(mnist_data.train.images[:5000], mnist_data.train.labels[:5000])
+    result = train(config, subset, mnist_data.validation)
+    test = mnist_data.test
+    assert accuracy(test.labels, result.model.predict(test.images)) > 0.90
+    assert len(result.history) == 4 and result.best_epochs[0] >= 1
+
+
+def test_selection_keeps_the_best_validation_epoch_and_stops_early(mnist_data):
+    # plain SGD at eta = 0.5 on 2,000 images peaks after a few epochs and then wobbles
+    config = TrainConfig(network=NetworkConfig((784, 32, 10)), optimizer=OptimizerConfig(name="sgd", learning_rate=0.5),
+                         schedule=ScheduleConfig(name="constant"), epochs=30, patience=2, batch_size=256)
+    subset = Split(mnist_data.train.images[:2000], mnist_data.train.labels[:2000])
+    result = train(config, subset, mnist_data.validation)
+    best_epoch = result.best_epochs[0]
+    scores = [r.validation_accuracy for r in result.history]
+    assert len(scores) == best_epoch + 2 < 30  # stopped two epochs after the best
+    assert scores[best_epoch - 1] == max(scores)
+    assert result.validation_accuracy == pytest.approx(max(scores))  # the kept weights are the best epoch's
+
+
+def test_ensemble_averages_members_trained_from_different_seeds(mnist_data):
+    config = TrainConfig(network=NetworkConfig((784, 16, 10)), epochs=1, ensemble=2)
+    subset = Split(mnist_data.train.images[:1000], mnist_data.train.labels[:1000])
+    result = train(config, subset, mnist_data.validation)
+    a, b = result.model.members
+    assert not np.array_equal(a.weights[0], b.weights[0])
+    x = mnist_data.test.images[:5]
+    np.testing.assert_allclose(result.model.predict_proba(x), (a.predict_proba(x) + b.predict_proba(x)) / 2, rtol=1e-5)
+
+
+def test_training_is_reproducible_with_a_seed(mnist_data):
+    config = TrainConfig(network=NetworkConfig((784, 16, 10)), epochs=1, dropout=0.2, seed=3)
+    subset = Split(mnist_data.train.images[:500], mnist_data.train.labels[:500])
+    first = train(config, subset, mnist_data.validation).model.members[0]
+    second = train(config, subset, mnist_data.validation).model.members[0]
+    np.testing.assert_array_equal(first.weights[0], second.weights[0])
+
+
+def test_config_round_trips_through_a_dict():
+    config = PRESETS["best"]
+    assert TrainConfig.from_dict(config.to_dict()) == config
+
+
+def test_bad_training_settings_are_refused():
+    with pytest.raises(ValueError, match="cost must be one of"):
+        TrainConfig(cost="hinge")
+    with pytest.raises(ValueError, match="dropout rates"):
+        TrainConfig(dropout=1.0)
