@@ -1,0 +1,48 @@
+"""The command lines: a short training writes a loadable model and card; evaluate prints the JSON contract."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from backend.nn.weights import CARD_FILE, WEIGHTS_FILE, load_model
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args):
+    return subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_train_writes_weights_and_card_then_evaluate_reads_them(tmp_path):
+    out = tmp_path / "model"
+    trained = run("scripts/train.py", "--preset", "fast", "--epochs", "1", "--layers", "32",
+                  "--train-limit", "3000", "--seed", "7", "--out", str(out), "--quiet")
+    assert trained.returncode == 0, trained.stderr
+    assert "epoch   1/1" in trained.stdout and "test accuracy" in trained.stdout
+    assert sorted(p.name for p in out.iterdir()) == [CARD_FILE, WEIGHTS_FILE]
+    model, card = load_model(out)
+    assert card["seed"] == 7 and card["training"]["network"]["layer_sizes"] == [784, 32, 10]
+    assert card["data"]["validation_images"] == 5000 and len(card["data"]["files_sha256"]) == 4
+    assert 0.7 < card["validation_accuracy"] <= 1 and 0.7 < card["test_accuracy"] <= 1
+    assert sum(map(sum, card["test_confusion"])) == 10000
+    assert card["versions"]["numpy"] and card["training_wall_time_s"] > 0
+
+    evaluated = run("scripts/evaluate.py", "--weights", str(out), "--json", "--no-robustness")
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads(evaluated.stdout)
+    assert report["n"] == 10000
+    assert report["accuracy"] == card["test_accuracy"]
+    assert report["confusion"] == card["test_confusion"]
+
+
+def test_train_refuses_bad_flags(tmp_path):
+    result = run("scripts/train.py", "--activation", "swish", "--out", str(tmp_path))
+    assert result.returncode == 2 and "invalid choice: 'swish'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_evaluate_names_a_broken_weights_folder(tmp_path):
+    result = run("scripts/evaluate.py", "--weights", str(tmp_path), "--json")
+    assert result.returncode != 0
+    assert "model.json: model card not found" in result.stderr
