@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         "validation_accuracy": result.validation_accuracy,
         "test_accuracy": test_accuracy,
         "test_confusion": confusion_matrix(data.test.labels, test_predicted).tolist(),
-        "training_wall_time_s": round(result.seconds, 1),
+        "training_wall_time_s": round(result.seconds, 2),
         "versions": {"python": platform.python_version(), "numpy": np.__version__},
     }
     card_path = save_model(result.model, args.out, card)
