@@ -85,7 +85,7 @@ class Optimizer:
         for i, (param, grad) in enumerate(zip(self.parameters, grads)):
             is_weight = param.ndim == 2
             if cfg.weight_decay and is_weight:
-                grad += cfg.weight_decay * param
+                grad += cfg.weight_decay * param  # L2: d/dW of (lambda/2)||W||^2
             if cfg.name == "sgd":
                 param -= learning_rate * grad
             elif cfg.name == "momentum":
@@ -96,12 +96,16 @@ class Optimizer:
                 _clip_row_norms(param, cfg.max_norm)
 
     def _momentum(self, i: int, param: np.ndarray, grad: np.ndarray, lr: float) -> None:
+        # every line works in place, reusing grad as scratch: this step touches all parameters once
+        # per mini-batch, and temporaries here cost as much as a matrix product of the small nets
         mu = self.config.momentum
         velocity = self.state[i]
+        grad *= lr
         velocity *= mu
-        velocity -= lr * grad
+        velocity -= grad  # u <- mu u - eta grad
         if self.config.nesterov:
-            param += mu * velocity - lr * grad
+            param -= grad
+            param += np.multiply(velocity, mu, out=grad)  # v <- v + mu u - eta grad
         else:
             param += velocity
 

@@ -59,3 +59,16 @@ def test_bad_optimiser_settings_are_refused():
         OptimizerConfig(learning_rate=0)
     with pytest.raises(ValueError, match="schedule must be one of"):
         ScheduleConfig(name="linear")
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_follows_its_formula_for_two_steps(nesterov):
+    mu, lr = 0.9, 0.1
+    w = np.array([[1.0, -1.0]])
+    opt = Optimizer(OptimizerConfig(name="momentum", momentum=mu, nesterov=nesterov), [w])
+    expected, u = w.copy(), np.zeros_like(w)
+    for g in (np.array([[1.0, 2.0]]), np.array([[-0.5, 0.25]])):
+        u = mu * u - lr * g
+        expected = expected + (mu * u - lr * g if nesterov else u)
+        opt.step([g.copy()], lr)
+        np.testing.assert_allclose(w, expected)
