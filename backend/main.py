@@ -1,0 +1,114 @@
+"""The FastAPI application: wiring only (settings, lifespan, middleware, routers, the static page).
+
+`app = create_app()` is what uvicorn serves (`backend.main:app`); tests call create_app(settings).
+The lifespan loads and checks the weights before the first request: if they are missing, corrupt or
+do not match their card, start-up fails with a log line naming the file and the process exits
+non-zero; it never serves half-ready. Routes live in backend/routes/, request parsing in
+payloads.py and images.py, the model in inference.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
+from starlette.staticfiles import StaticFiles
+
+from backend.inference import load_served_model
+from backend.middleware import BodySizeLimitMiddleware, MetricsMiddleware, SecurityHeadersMiddleware
+from backend.nn.weights import WeightsError
+from backend.payloads import PayloadError
+from backend.routes import docs, meta, metrics, predict, v2
+from backend.schemas import add_body_schemas
+from backend.settings import SERVICE_NAME, SERVICE_VERSION, Settings
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = (
+    "Recognises handwritten digits with a multilayer perceptron written from scratch in NumPy and trained on MNIST. "
+    "Send 784 pixels (/predict, /predict/batch), a picture (/predict/image), or use the V2 inference protocol (/v2)."
+)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    try:
+        app.state.model = load_served_model(settings.model_dir)
+    except WeightsError as err:
+        logger.critical("cannot serve, the weights are unusable: %s", err)
+        raise
+    yield
+    logger.info("shutting down: in-flight requests have finished")
+
+
+async def payload_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A PayloadError is answered like any FastAPI validation error: 422 {"detail": [...]}."""
+    assert isinstance(exc, PayloadError)
+    return await request_validation_exception_handler(request, RequestValidationError(exc.errors))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title=SERVICE_NAME,
+        version=SERVICE_VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # Swagger UI loads from a CDN; routes/docs.py serves a self-contained page instead
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.add_exception_handler(PayloadError, payload_error_handler)
+    for module in (meta, predict, v2, metrics, docs):
+        app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+
+    # add_middleware wraps what is there: the last added runs first on the way in
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.body_max_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"], allow_headers=["Content-Type"])
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+
+    mount_frontend(app, settings)
+    return app
+
+
+def mount_frontend(app: FastAPI, settings: Settings) -> None:
+    """Serve FRONTEND_DIR at "/", after every API route so it never shadows one."""
+    if not settings.frontend_dir.is_dir():
+        logger.warning("%s does not exist: the API works, but nothing is served at /", settings.frontend_dir)
+        return
+    if not (settings.frontend_dir / "index.html").is_file():
+        logger.warning("%s is missing: the API works, but / has no page to serve", settings.frontend_dir / "index.html")
+    app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True, check_dir=False), name="frontend")
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        app.openapi_schema = add_body_schemas(schema)
+    return app.openapi_schema
+
+
+def configure_logging(level: str) -> None:
+    """Our loggers at `level`; a stderr handler only when nothing (uvicorn, pytest) has set one up."""
+    service_logger = logging.getLogger("backend")
+    service_logger.setLevel(level.upper())
+    if not logging.getLogger().handlers and not service_logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        service_logger.addHandler(handler)
+
+
+app = create_app()

@@ -1,0 +1,161 @@
+"""Pure ASGI middleware: the request-body cap, security headers, and request metrics.
+
+Pure ASGI (no BaseHTTPMiddleware) so that nothing buffers a body or wraps a response in a stream:
+each of these only watches or rewrites the messages that pass through. What this module leaves out:
+CORS (Starlette's CORSMiddleware, configured in main.py) and the metric definitions (metrics.py).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.metrics import LATENCY, REQUESTS
+
+# Everything the page needs comes from its own origin; data: images cover canvas snapshots.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+class SecurityHeadersMiddleware:
+    """Adds SECURITY_HEADERS to every HTTP response, API and static files alike."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(name, value) for name, value in SECURITY_HEADERS if name not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(Exception):
+    """Raised inside `receive` when a body grows past the cap."""
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 to a request whose body is over `max_bytes`, without reading the excess.
+
+    A declared Content-Length over the cap is refused before a byte of the body is read. A body sent
+    without one (chunked) is counted as it arrives, and the read that crosses the cap ends the
+    request. Errors are JSON: {"detail": ...}, or {"error": ...} under /v2 as that protocol wants.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._refuse(scope, send, f"the request body ({declared} bytes) is over the limit of {self.max_bytes} bytes")
+            return
+
+        received = 0
+        response_started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def watching_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, watching_send)
+        except BodyTooLarge:
+            if not response_started:  # our routes read the whole body before answering, so this holds
+                await self._refuse(scope, send, f"the request body is over the limit of {self.max_bytes} bytes")
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, text: str) -> None:
+        key = "error" if scope.get("path", "").startswith("/v2/") else "detail"
+        body = orjson.dumps({key: text})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                # the unread rest of the body makes the connection unusable for another request
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server itself rejects a malformed Content-Length
+    return None
+
+
+class MetricsMiddleware:
+    """Counts each HTTP request by route template, method and status, and times it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # what the client gets if the app raises before answering
+
+        async def watching_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        finally:
+            route = route_label(scope)
+            REQUESTS.labels(route, scope["method"], str(status)).inc()
+            LATENCY.labels(route).observe(time.perf_counter() - start)
+
+
+def route_label(scope: dict[str, Any]) -> str:
+    """The matched route's template, "static" for the page's files, "unmatched" when nothing matched."""
+    route = scope.get("route")
+    if route is None:
+        return "unmatched"
+    if isinstance(route, Mount):
+        return "static"
+    return getattr(route, "path", "unmatched")

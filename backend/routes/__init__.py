@@ -1,0 +1,2 @@
+"""The HTTP routes, one module per group: predict (JSON and image), v2 (Open Inference Protocol),
+meta (/health, /model), metrics (/metrics) and docs (/docs); common holds what they share."""

@@ -1,0 +1,32 @@
+"""GET /health and GET /model: is the service up, and what model does it serve."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from backend.routes.common import json_response, served_model
+from backend.schemas import Health, ModelCard
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get(
+    "/health",
+    summary="Liveness and readiness",
+    description="200 with the model's id. The app only starts serving once the weights are loaded and checked, "
+    "so any answer here means ready.",
+    response_model=Health,
+)
+async def health(request: Request) -> Response:
+    return json_response({"status": "ok", "model_id": served_model(request).model_id})
+
+
+@router.get(
+    "/model",
+    summary="The model card",
+    description="Architecture of each member network, parameter count, accuracy on MNIST's validation and test "
+    "sets, the training recipe and the SHA-256 of the weights file, as written beside the weights at training time.",
+    response_model=ModelCard,
+)
+async def model_card(request: Request) -> Response:
+    return json_response(served_model(request).card)
