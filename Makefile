@@ -8,7 +8,7 @@ PORT ?= 8000
 MNIST_DIR ?= $(if $(wildcard ../shared/datasets/mnist),$(abspath ../shared/datasets/mnist),)
 export MNIST_DIR
 
-.PHONY: install dev run test train evaluate
+.PHONY: install dev browser run test train evaluate
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,13 @@ $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
 
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
+browser:
+	scripts/ensure_chromium.sh
 
 run: install
 	$(PY) -m uvicorn backend.main:app --host $(HOST) --port $(PORT)
 
-test: dev
+test: dev browser
 	$(PY) -m pytest
 
 train: install
