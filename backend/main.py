@@ -47,7 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.critical("cannot serve, the weights are unusable: %s", err)
         raise
     yield
-    logger.info("shutting down: in-flight requests have finished")
+    logger.info("application shutdown: no request is in flight any more")
 
 
 async def payload_error_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -16,6 +16,7 @@ and log level.
     MODEL_NAME       the model's name in the V2 inference protocol (mnist)
     LOG_LEVEL        critical / error / warning / info / debug   (info)
     SHUTDOWN_TIMEOUT_S  seconds SIGTERM waits for in-flight requests (10)
+    ACCESS_LOG       uvicorn's line per request                   (false)
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Settings(BaseModel):
     model_name: str = Field("mnist", pattern=r"^[A-Za-z0-9_.-]+$")
     log_level: LogLevel = "info"
     shutdown_timeout_s: float = Field(10.0, gt=0)
+    access_log: bool = False  # one log line per request costs throughput; /metrics counts requests anyway
 
     @field_validator("cors_origins", mode="before")
     @classmethod
