@@ -1,0 +1,164 @@
+"""The real server in a subprocess on a free loopback port, for the soak and serving benchmarks and the fault tests.
+
+`LiveServer.start()` runs `python -m backend.serve` (what the container and `make run` run: uvicorn
+serving `backend.main:app`, the weights checked before the workers start) with HOST=127.0.0.1, a
+free PORT and the given settings as environment variables, then waits until GET /health answers 200
+and records how long that took. It reads the resident memory of the server and all its descendants
+(the uvicorn workers) from /proc, and stops the server with SIGTERM as docker does.
+
+What this module leaves out: sending load (the scripts do that) and anything beyond loopback.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def get_status(port: int, path: str = "/health", timeout: float = 2.0) -> int | None:
+    """Status of GET path on the loopback port, or None if nothing answers."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+def descendants(pid: int) -> list[int]:
+    """pid and every process below it, found through the parent ids in /proc/*/stat."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # the process ended while we looked
+            continue
+        # the command name (field 2) may hold spaces and parentheses: the parent id follows the last ")"
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending.extend(children.get(current, []))
+    return found
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory (VmRSS, KiB) of pid and its descendants together."""
+    total = 0
+    for process in descendants(pid):
+        try:
+            for line in Path(f"/proc/{process}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:
+            continue
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by pid and its descendants (from /proc/*/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for process in descendants(pid):
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
+class LiveServer:
+    """`python -m backend.serve` on 127.0.0.1:<free port>; its stdout and stderr go to a log file."""
+
+    def __init__(self, workers: int = 2, model_dir: Path | None = None, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+        self.env.update({"HOST": HOST, "PORT": str(self.port), "WORKERS": str(workers), **(env or {})})
+        if model_dir is not None:
+            self.env["MODEL_DIR"] = str(model_dir)
+        self._log = tempfile.NamedTemporaryFile(prefix="live-server-", suffix=".log", delete=False)
+        self.log_path = Path(self._log.name)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.startup_s: float | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "start() the server first"
+        return self.process.pid
+
+    def start(self, ready_timeout_s: float = 60.0) -> "LiveServer":
+        """Start the process and wait for GET /health to answer 200; raise RuntimeError if it does not."""
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "backend.serve"], cwd=REPO_ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        deadline = started + ready_timeout_s
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with status {self.process.returncode} before it was ready:\n{self.log()}")
+            if get_status(self.port, timeout=0.5) == 200:
+                self.startup_s = time.perf_counter() - started
+                return self
+            time.sleep(0.01)
+        self.stop()
+        raise RuntimeError(f"the server did not answer /health within {ready_timeout_s} s:\n{self.log()}")
+
+    def rss_kib(self) -> int:
+        return rss_kib(self.pid)
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout_s: float = 20.0) -> int:
+        """SIGTERM, wait for the exit (SIGKILL after timeout_s); returns the exit status."""
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                for process in reversed(descendants(self.process.pid)):  # the workers too, not just the supervisor
+                    try:
+                        os.kill(process, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode
+
+    def __enter__(self) -> "LiveServer":
+        return self.start() if self.process is None else self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+        self.log_path.unlink(missing_ok=True)
