@@ -1,0 +1,47 @@
+"""The served model: loaded and checked once, then independent of the files."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from backend.inference import load_served_model
+from backend.nn.weights import WeightsError
+from tests.service_helpers import SHIPPED_WEIGHTS
+
+
+def test_predict_gives_digits_confidences_and_rows_summing_to_one():
+    served = load_served_model(SHIPPED_WEIGHTS)
+    images = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+    predictions = served.predict(images)
+    assert predictions.probabilities.shape == (5, 10)
+    assert np.allclose(predictions.probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(predictions.digits, predictions.probabilities.argmax(axis=1))
+    assert np.array_equal(predictions.confidences, predictions.probabilities.max(axis=1))
+    assert served.model_id == served.card["model_id"]
+
+
+def test_deleting_the_weights_after_loading_changes_nothing(tmp_path):
+    copy = tmp_path / "weights"
+    shutil.copytree(SHIPPED_WEIGHTS, copy)
+    served = load_served_model(copy)
+    image = np.random.default_rng(1).random((1, 784), dtype=np.float32)
+    before = served.predict(image).probabilities
+    shutil.rmtree(copy)
+    assert np.array_equal(served.predict(image).probabilities, before)
+
+
+@pytest.mark.parametrize("damage, named", [("delete-weights", "model.npz"), ("corrupt-weights", "model.npz"), ("delete-card", "model.json")])
+def test_unusable_weights_raise_an_error_naming_the_file(tmp_path, damage, named):
+    copy = tmp_path / "weights"
+    shutil.copytree(SHIPPED_WEIGHTS, copy)
+    if damage == "delete-weights":
+        (copy / "model.npz").unlink()
+    elif damage == "corrupt-weights":
+        (copy / "model.npz").write_bytes(b"garbage")
+    else:
+        (copy / "model.json").unlink()
+    with pytest.raises(WeightsError, match=named):
+        load_served_model(copy)

@@ -1,0 +1,183 @@
+"""The real thing: `python -m backend.serve` (uvicorn) on a free port, spoken to over HTTP.
+
+Covers what an in-process client cannot: predicting over a socket, start-up refusing bad weights with
+a non-zero exit, graceful shutdown on SIGTERM with a request in flight, weights deleted under a running
+server, and /metrics summed over two workers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from backend.schemas import EXAMPLE_PIXELS
+from tests.service_helpers import SEVEN, SHIPPED_WEIGHTS, settings_for, stroke_digit_png
+
+READY_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """One `python -m backend.serve` (or another command) with its log in a file."""
+
+    def __init__(self, tmp_path: Path, model_dir: Path, workers: int = 1, command: list[str] | None = None):
+        self.port = free_port()
+        self.log_path = tmp_path / f"server-{self.port}.log"
+        env = {
+            **os.environ,
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+            "WORKERS": str(workers),
+            "MODEL_DIR": str(model_dir),
+            "FRONTEND_DIR": str(settings_for(tmp_path).frontend_dir),
+            "SHUTDOWN_TIMEOUT_S": "10",
+            "OPENBLAS_NUM_THREADS": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        command = command or [sys.executable, "-m", "backend.serve"]
+        self.log = open(self.log_path, "wb")
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self) -> float:
+        """Seconds from launch until /health answers 200; fails the test if the process dies first."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"server exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return time.perf_counter() - self.started
+            except httpx.TransportError:
+                pass
+            time.sleep(0.02)
+        pytest.fail(f"server not ready in {READY_TIMEOUT_S} s:\n{self.output()}")
+
+    def output(self) -> str:
+        if not self.log.closed:
+            self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def weights_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "weights"
+    shutil.copytree(SHIPPED_WEIGHTS, copy)
+    return copy
+
+
+@pytest.fixture
+def server(tmp_path: Path, weights_copy: Path) -> Iterator[Server]:
+    running = Server(tmp_path, weights_copy)
+    print(f"startup to ready: {running.wait_ready():.3f} s")
+    yield running
+    running.stop()
+
+
+def test_predicts_over_http(server):
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        health = client.get("/health")
+        assert health.status_code == 200
+        assert health.json()["status"] == "ok"
+        single = client.post("/predict", json={"pixels": EXAMPLE_PIXELS})
+        assert single.status_code == 200
+        batch = client.post("/predict/batch", json={"images": [EXAMPLE_PIXELS] * 3})
+        assert batch.status_code == 200
+        assert [p["digit"] for p in batch.json()["predictions"]] == [single.json()["digit"]] * 3
+        image = client.post("/predict/image", content=stroke_digit_png(SEVEN), headers={"content-type": "image/png"})
+        assert image.status_code == 200
+        assert image.json()["digit"] == 7
+        bad = client.post("/predict", json={"pixels": [0.5] * 10})
+        assert bad.status_code == 422
+        assert bad.json()["detail"][0]["loc"] == ["body", "pixels"]
+        page = client.get("/")
+        assert page.status_code == 200
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_deleting_the_weights_while_serving_changes_nothing(server, weights_copy):
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        before = client.post("/predict", json={"pixels": EXAMPLE_PIXELS}).json()
+        shutil.rmtree(weights_copy)
+        after = client.post("/predict", json={"pixels": EXAMPLE_PIXELS})
+        assert after.status_code == 200
+        assert after.json() == before
+        assert client.get("/health").status_code == 200
+
+
+def test_sigterm_lets_an_in_flight_request_finish(server):
+    body = orjson.dumps({"pixels": EXAMPLE_PIXELS})
+    head = f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(head.encode() + body[:100])
+        time.sleep(0.3)  # the request is now in flight: headers and part of the body are in
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        connection.sendall(body[100:])
+        response = b""
+        while chunk := connection.recv(65536):
+            response += chunk
+    assert response.startswith(b"HTTP/1.1 200"), response[:200]
+    assert b'"digit"' in response
+    # uvicorn finishes its shutdown, then re-raises the signal so a supervisor sees "ended by SIGTERM"
+    assert server.process.wait(timeout=15) in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in server.output()
+
+
+@pytest.mark.parametrize("launcher", ["serve", "uvicorn"])
+def test_corrupt_weights_stop_start_up_with_the_file_named(tmp_path, weights_copy, launcher):
+    (weights_copy / "model.npz").write_bytes(b"not an npz")
+    command = None if launcher == "serve" else [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", "0"]
+    failing = Server(tmp_path, weights_copy, command=command)
+    try:
+        code = failing.process.wait(timeout=READY_TIMEOUT_S)
+    finally:
+        failing.stop()
+    assert code != 0
+    assert str(weights_copy / "model.npz") in failing.output()
+
+
+def test_two_workers_report_metrics_summed_over_both(tmp_path, weights_copy):
+    running = Server(tmp_path, weights_copy, workers=2)
+    try:
+        running.wait_ready()
+        for _ in range(30):  # a fresh connection each time, so both workers get some
+            assert httpx.post(f"{running.url}/predict", json={"pixels": EXAMPLE_PIXELS}, timeout=10).status_code == 200
+        counts = set()
+        for _ in range(6):
+            text = httpx.get(f"{running.url}/metrics", timeout=10).text
+            match = re.search(r'^http_requests_total\{method="POST",route="/predict",status="200"\} (\S+)$', text, re.M)
+            counts.add(float(match.group(1)))
+        assert counts == {30.0}, "every scrape, whichever worker answers it, sees all 30"
+    finally:
+        running.stop()
+    assert running.process.returncode in (0, -signal.SIGTERM)
