@@ -22,8 +22,10 @@ PRESETS: dict[str, TrainConfig] = {
         network=NetworkConfig((784, 800, 800, 10)),
         optimizer=OptimizerConfig(name="momentum", learning_rate=0.05, momentum=0.9),
         schedule=ScheduleConfig(name="cosine"),
+        # light affine jitter only: elastic fields would cost more time than they repay in 15 epochs
+        augment=AugmentConfig(rotation_deg=8.0, scale=0.08, shear=0.1, shift_px=1.5, elastic_alpha=0.0, stroke_probability=0.0),
         dropout=0.2,
-        epochs=16,
+        epochs=15,
     ),
     "best": TrainConfig(
         network=NetworkConfig((784, 800, 800, 10)),
@@ -31,8 +33,9 @@ PRESETS: dict[str, TrainConfig] = {
         schedule=ScheduleConfig(name="cosine", warmup=0.02),
         augment=AugmentConfig(),
         dropout=0.3,
-        epochs=100,
-        ensemble=3,
+        epochs=250,
+        ensemble=3,  # members use seeds seed, seed+1, seed+2; three 800-800 nets keep the folder near 15 MB
+        seed=10,
     ),
 }
 DEFAULT_PRESET = "best"

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Average separately trained networks into one ensemble model, with a card that says how.
+
+Members of `--preset best` can be trained one per process (or per machine) with --ensemble 1 and
+seeds s, s+1, ...; this script joins them into exactly the model `train.py --preset best --seed s`
+would have written, scores the ensemble on validation (and, for the report only, on test), and saves
+it atomically.
+
+    python scripts/combine.py .runs/long-s10 .runs/long-s11 .runs/long-s12 --out model_weights
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from backend.nn.metrics import accuracy, confusion_matrix, predict_in_batches  # noqa: E402
+from backend.nn.mnist import load_mnist  # noqa: E402
+from backend.nn.model import Model  # noqa: E402
+from backend.nn.trainer import TrainConfig  # noqa: E402
+from backend.nn.weights import load_model, save_model  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("members", nargs="+", type=Path, help="folders written by scripts/train.py")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--data-dir")
+    args = p.parse_args(argv)
+
+    loaded = [load_model(folder) for folder in args.members]
+    cards = [card for _, card in loaded]
+    configs = [TrainConfig.from_dict(card["training"]) for card in cards]
+    base = dataclasses.replace(configs[0], ensemble=1, seed=0)
+    if any(dataclasses.replace(c, ensemble=1, seed=0) != base for c in configs):
+        sys.exit("members were trained with different recipes; only seeds may differ")
+    seeds = [c.seed for c in configs]
+    if seeds != list(range(seeds[0], seeds[0] + len(seeds))):
+        sys.exit(f"member seeds {seeds} are not consecutive: train.py --seed {seeds[0]} could not reproduce them")
+    model = Model([net for m, _ in loaded for net in m.members])
+    config = dataclasses.replace(configs[0], ensemble=len(model.members), seed=seeds[0])
+
+    data = load_mnist(args.data_dir)
+    val_acc = accuracy(data.validation.labels, predict_in_batches(model.predict_proba, data.validation.images).argmax(1))
+    predicted = predict_in_batches(model.predict_proba, data.test.images).argmax(1)
+    card = {
+        **{k: cards[0][k] for k in ("input", "data", "versions") if k in cards[0]},
+        "name": f"mnist-mlp-{cards[0].get('preset', 'custom')}",
+        "created": max(c.get("created", "") for c in cards),
+        "preset": cards[0].get("preset"),
+        "command": f"python scripts/train.py --preset {cards[0].get('preset')} --seed {seeds[0]}"
+                   + (f" --epochs {config.epochs}" if cards[0].get("preset") is None else ""),
+        "trained_as": [c.get("command") for c in cards],
+        "training": config.to_dict(),
+        "seed": seeds[0],
+        "best_epochs": [e for c in cards for e in c.get("best_epochs", [])],
+        "member_validation_accuracy": [c["validation_accuracy"] for c in cards],
+        "member_test_accuracy": [c["test_accuracy"] for c in cards],
+        "validation_accuracy": val_acc,
+        "test_accuracy": accuracy(data.test.labels, predicted),
+        "test_confusion": confusion_matrix(data.test.labels, predicted).tolist(),
+        "training_wall_time_s": round(sum(c["training_wall_time_s"] for c in cards), 1),
+    }
+    save_model(model, args.out, card)
+    print(f"{len(model.members)} members: validation {val_acc:.4f}, test {card['test_accuracy']:.4f} -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

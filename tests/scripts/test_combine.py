@@ -1,0 +1,38 @@
+"""Members trained one per process join into the ensemble train.py would have written."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from backend.nn.weights import load_model
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--preset", "fast", "--epochs", "1", "--layers", "16", "--train-limit", "2000", "--quiet", "--ensemble", "1"]
+
+
+def run(*args):
+    return subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_combine_averages_members_and_records_the_recipe(tmp_path):
+    for seed in (3, 4):
+        assert run("scripts/train.py", *TINY, "--seed", str(seed), "--out", str(tmp_path / f"m{seed}")).returncode == 0
+    combined = run("scripts/combine.py", str(tmp_path / "m3"), str(tmp_path / "m4"), "--out", str(tmp_path / "both"))
+    assert combined.returncode == 0, combined.stderr
+    model, card = load_model(tmp_path / "both")
+    a, _ = load_model(tmp_path / "m3")
+    b, _ = load_model(tmp_path / "m4")
+    assert len(model.members) == 2 and card["training"]["ensemble"] == 2 and card["seed"] == 3
+    assert card["command"] == "python scripts/train.py --preset fast --seed 3"
+    x = np.random.default_rng(0).random((4, 784), dtype=np.float32)
+    np.testing.assert_allclose(model.predict_proba(x), (a.predict_proba(x) + b.predict_proba(x)) / 2, rtol=1e-5)
+
+
+def test_combine_refuses_members_of_different_recipes(tmp_path):
+    assert run("scripts/train.py", *TINY, "--seed", "3", "--out", str(tmp_path / "a")).returncode == 0
+    assert run("scripts/train.py", *TINY, "--seed", "4", "--dropout", "0.5", "--out", str(tmp_path / "b")).returncode == 0
+    refused = run("scripts/combine.py", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "both"))
+    assert refused.returncode != 0 and "different recipes" in refused.stderr
+    assert not (tmp_path / "both").exists()
