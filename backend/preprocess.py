@@ -95,6 +95,10 @@ def gray_to_ink(gray: np.ndarray) -> np.ndarray:
     below PAPER_NOISE of that is dropped.
     """
     gray = np.asarray(gray, dtype=np.float64)
+    if gray.ndim != 2 or gray.size == 0:
+        raise ValueError(f"expected a 2-D image, got shape {gray.shape}")
+    if not np.isfinite(gray).all():
+        raise ValueError("image holds NaN or infinite values")
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     paper = float(np.median(border))
     contrast = np.abs(gray - paper)

@@ -71,3 +71,11 @@ def test_gray_to_ink_finds_the_ink_either_way(dark_ink):
 def test_gray_to_ink_refuses_a_flat_picture():
     with pytest.raises(EmptyImageError, match="flat"):
         gray_to_ink(np.full((30, 30), 0.5))
+
+
+def test_gray_to_ink_refuses_malformed_arrays():
+    for bad in (np.float64(0.5), np.zeros((0, 4)), np.zeros((3, 3, 3))):
+        with pytest.raises(ValueError, match="2-D image"):
+            gray_to_ink(bad)
+    with pytest.raises(ValueError, match="NaN"):
+        gray_to_ink(np.full((4, 4), np.inf))
