@@ -26,7 +26,7 @@ browser:
 	scripts/ensure_chromium.sh
 
 run: install
-	$(PY) -m uvicorn backend.main:app --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(PY) -m backend.serve
 
 test: dev browser
 	$(PY) -m pytest

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
+from backend.batcher import MicroBatcher
 from backend.inference import load_served_model
 from backend.middleware import BodySizeLimitMiddleware, MetricsMiddleware, SecurityHeadersMiddleware
 from backend.nn.weights import WeightsError
@@ -46,6 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except WeightsError as err:
         logger.critical("cannot serve, the weights are unusable: %s", err)
         raise
+    app.state.batcher = MicroBatcher(app.state.model)
     yield
     logger.info("application shutdown: no request is in flight any more")
 

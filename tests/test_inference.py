@@ -23,6 +23,13 @@ def test_predict_gives_digits_confidences_and_rows_summing_to_one():
     assert served.model_id == served.card["model_id"]
 
 
+@pytest.mark.parametrize("rows", [2, 3, 4, 9])
+def test_small_batches_computed_row_by_row_match_one_matrix_pass(rows):
+    served = load_served_model(SHIPPED_WEIGHTS)
+    images = np.random.default_rng(rows).random((rows, 784), dtype=np.float32)
+    assert np.allclose(served.predict(images).probabilities, served.model.predict_proba(images), atol=1e-6)
+
+
 def test_deleting_the_weights_after_loading_changes_nothing(tmp_path):
     copy = tmp_path / "weights"
     shutil.copytree(SHIPPED_WEIGHTS, copy)

@@ -4,7 +4,8 @@ The JSON routes read the raw body and hand it to payloads.py (orjson + whole-arr
 than declaring a pydantic body: the checks are the same, the cost a fraction. A bad body raises
 PayloadError, which main.py turns into FastAPI's usual 422 {"detail": [{"loc", "msg", "type"}]}.
 Work that can take long (a big batch, decoding a photo) runs in the thread pool, so the event loop
-keeps answering other requests meanwhile; a single digit is quicker to compute than to hand over.
+keeps answering other requests meanwhile. A single digit is quicker to compute than to hand over: it
+goes to the MicroBatcher (batcher.py), which runs concurrent single digits as one matrix.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ IMAGE_TYPES = ("image/png", "image/jpeg")
 async def predict(request: Request) -> Response:
     require_json(request)
     pixels = read_pixels(await request.body())
-    return json_response(served_model(request).predict(pixels).as_dicts()[0])
+    return json_response(await request.app.state.batcher.predict(pixels))
 
 
 @router.post(

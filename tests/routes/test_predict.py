@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import numpy as np
@@ -66,6 +67,15 @@ async def test_predict_recognises_the_documented_example_as_the_same_digit_as_th
     status, body = await post_json(client, "/predict", {"pixels": EXAMPLE_PIXELS})
     assert status == 200
     assert body["digit"] == int(direct_model.predict(np.array([EXAMPLE_PIXELS], dtype=np.float32))[0])
+
+
+async def test_concurrent_predicts_each_get_their_own_answer(client, direct_model):
+    images = [digit_like(seed) for seed in range(10, 16)]
+    responses = await asyncio.gather(*(client.post("/predict", content=orjson.dumps({"pixels": p}), headers=JSON) for p in images))
+    expected = direct_model.predict_proba(np.array(images, dtype=np.float32))
+    for response, row in zip(responses, expected):
+        assert response.status_code == 200
+        assert np.allclose(response.json()["probabilities"], row, atol=1e-6)
 
 
 async def test_predict_accepts_integers_and_a_missing_content_type(client):
