@@ -150,7 +150,6 @@ def test_a_photo_through_gray_to_ink_and_ink_to_mnist_gives_a_valid_vector_or_a_
 @EXAMPLES
 @given(hnp.arrays(np.float64, wrong_shapes, elements=unit(np.float64)))
 def test_gray_to_ink_refuses_anything_but_a_non_empty_2d_picture_with_a_value_error(gray: np.ndarray) -> None:
-    # Fails today: a 0-D or empty array raises IndexError, a 3-D one is returned as "ink" (see the report).
     outcome = mnist_or_clear_error(gray_to_ink, gray)
     assert isinstance(outcome, ValueError) and not isinstance(outcome, EmptyImageError)
     assert str(gray.shape) in str(outcome), "the message should say which shape it got"

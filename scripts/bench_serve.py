@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Serving benchmark: the real server on loopback, load from a second process (wrk), at concurrency 1, 8 and 32.
+
+    python scripts/bench_serve.py                 # starts the server (WORKERS=2), prints a table and the bars
+    python scripts/bench_serve.py --json          # one JSON object
+    python scripts/bench_serve.py --workers 1 --duration 10
+
+It starts `python -m backend.serve` on a free loopback port and times start-up to ready (process start
+until GET /health answers 200; best of --startup-runs fresh starts, median reported too). Then, for
+each endpoint and concurrency level, wrk (Debian: `apt-get install -y wrk`) runs a 1 s warm-up and a
+--duration run bounded by --max-requests, over keep-alive connections:
+
+  GET  /health          the app's trivial route: the cost of the plumbing alone (HTTP, middleware, JSON)
+  POST /predict         single MNIST test digits, 1,000 different bodies cycled
+  POST /predict/batch   500 MNIST test digits per request (4 different bodies); reported in digits/s
+
+For each run: requests/s, p50/p99 latency (wrk's, from request sent to response read), non-2xx and
+socket errors, and the CPU used meanwhile by wrk and by the server (all its processes), in % of one
+core: when wrk's share is small and the server's is near the machine's cores, the server is what is
+measured, not the load generator. Bodies are what a client would send: orjson's shortest float32
+text of the pixels (e.g. 0.99215686).
+
+Bars (issue 6): /predict throughput >= 0.7x /health's at the same concurrency; /predict p99 <= 15 ms
+at concurrency 8; /predict/batch > 20,000 digits/s; start-up to ready < 1 s. The exit status is 1 if
+any request failed, and (with --check) if a bar is missed.
+
+What this leaves out: anything not on 127.0.0.1, memory (scripts/soak.py), and the training speed
+(scripts/bench_train.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from backend.nn.mnist import load_mnist  # noqa: E402
+from scripts.live_server import LiveServer  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LUA_SCRIPT = Path(__file__).with_suffix(".lua")
+N_SINGLE_BODIES = 1000
+BATCH_DIGITS = 500
+N_BATCH_BODIES = 4
+WARMUP_S = 1
+BARS = {"predict_over_health": 0.7, "predict_p99_ms_at_8": 15.0, "batch_digits_per_s": 20_000.0, "startup_s": 1.0}
+
+
+def write_bodies(folder: Path) -> dict[str, Path]:
+    """One JSON body per line: single digits for /predict, 500-digit batches for /predict/batch."""
+    images = load_mnist().test.images  # (10000, 784) float32 in [0, 1]
+    singles = folder / "predict.jsonl"
+    singles.write_bytes(b"\n".join(orjson.dumps({"pixels": row}, option=orjson.OPT_SERIALIZE_NUMPY) for row in images[:N_SINGLE_BODIES]) + b"\n")
+    batches = folder / "batch.jsonl"
+    batches.write_bytes(
+        b"\n".join(
+            orjson.dumps({"images": images[start : start + BATCH_DIGITS]}, option=orjson.OPT_SERIALIZE_NUMPY)
+            for start in range(0, N_BATCH_BODIES * BATCH_DIGITS, BATCH_DIGITS)
+        )
+        + b"\n"
+    )
+    return {"predict": singles, "batch": batches}
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_wrk(url: str, method: str, path: str, bodies: Path | None, connections: int, seconds: int, max_requests: int) -> dict:
+    """One wrk run (one thread, `connections` keep-alive connections); its BENCH_JSON figures plus its CPU time."""
+    command = [
+        "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA_SCRIPT), url,
+        "--", method, path, str(bodies) if bodies else "-", str(max_requests),
+    ]  # fmt: skip
+    cpu_before = children_cpu_seconds()
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    wrk_cpu_s = children_cpu_seconds() - cpu_before
+    lines = [line for line in finished.stdout.splitlines() if line.startswith("BENCH_JSON ")]
+    if finished.returncode != 0 or not lines:
+        raise RuntimeError(f"wrk failed ({finished.returncode}):\n{finished.stdout}\n{finished.stderr}")
+    figures = json.loads(lines[-1].removeprefix("BENCH_JSON "))
+    figures["wrk_cpu_s"] = wrk_cpu_s
+    return figures
+
+
+def measure(server: LiveServer, endpoint: str, bodies: dict[str, Path], connections: int, seconds: int, max_requests: int) -> dict:
+    """Warm-up, then the measured run of one endpoint at one concurrency level."""
+    method, path, body_file = {
+        "health": ("GET", "/health", None),
+        "predict": ("POST", "/predict", bodies["predict"]),
+        "batch": ("POST", "/predict/batch", bodies["batch"]),
+    }[endpoint]
+    run_wrk(server.url, method, path, body_file, connections, WARMUP_S, max_requests)
+    server_cpu_before = server.cpu_seconds()
+    figures = run_wrk(server.url, method, path, body_file, connections, seconds, max_requests)
+    server_cpu_s = server.cpu_seconds() - server_cpu_before
+    wall_s = figures["duration_us"] / 1e6
+    errors = figures["not_2xx"] + sum(figures["errors"][kind] for kind in ("connect", "read", "write", "timeout"))
+    result = {
+        "endpoint": endpoint,
+        "concurrency": connections,
+        "requests": figures["requests"],
+        "seconds": round(wall_s, 3),
+        "rps": round(figures["requests"] / wall_s, 1),
+        "p50_ms": round(figures["latency_us"]["p50"] / 1000, 3),
+        "p99_ms": round(figures["latency_us"]["p99"] / 1000, 3),
+        "errors": errors,
+        "wrk_cpu_pct": round(100 * figures["wrk_cpu_s"] / wall_s, 1),
+        "server_cpu_pct": round(100 * server_cpu_s / wall_s, 1),
+    }
+    if endpoint == "batch":
+        result["digits_per_s"] = round(result["rps"] * BATCH_DIGITS, 1)
+    return result
+
+
+def startup_times(workers: int, runs: int) -> list[float]:
+    """Seconds from process start to the first 200 from /health, for `runs` fresh servers."""
+    times = []
+    for _ in range(runs):
+        with LiveServer(workers=workers) as server:
+            times.append(round(server.startup_s, 3))
+    return times
+
+
+def code_state() -> str:
+    """The commit measured, and whether the working tree differed from it."""
+    try:
+        described = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        return described.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def bars(runs: list[dict], startup: list[float], levels: list[int]) -> dict:
+    """Each issue-6 bar with the measured figure and whether it is met."""
+    by = {(run["endpoint"], run["concurrency"]): run for run in runs}
+    ratios = {level: round(by["predict", level]["rps"] / by["health", level]["rps"], 3) for level in levels}
+    checks = {
+        "predict_over_health": {"per_level": ratios, "value": min(ratios.values()), "bar": f">= {BARS['predict_over_health']}"},
+        "batch_digits_per_s": {"value": max(by["batch", level]["digits_per_s"] for level in levels), "bar": f"> {BARS['batch_digits_per_s']:.0f}"},
+        "startup_s": {"value": statistics.median(startup), "bar": f"< {BARS['startup_s']}"},
+    }
+    checks["predict_over_health"]["met"] = checks["predict_over_health"]["value"] >= BARS["predict_over_health"]
+    checks["batch_digits_per_s"]["met"] = checks["batch_digits_per_s"]["value"] > BARS["batch_digits_per_s"]
+    checks["startup_s"]["met"] = checks["startup_s"]["value"] < BARS["startup_s"]
+    if 8 in levels:
+        p99 = by["predict", 8]["p99_ms"]
+        checks["predict_p99_ms_at_8"] = {"value": p99, "bar": f"<= {BARS['predict_p99_ms_at_8']}", "met": p99 <= BARS["predict_p99_ms_at_8"]}
+    return checks
+
+
+def print_text(report: dict) -> None:
+    print(f"code {report['code']}, {report['workers']} uvicorn workers, {os.cpu_count()} CPUs, load generator: wrk (1 thread)")
+    print(f"start-up to ready: {', '.join(f'{t:.3f}' for t in report['startup_s'])} s")
+    print(f"{'endpoint':9s} {'conc':>4s} {'req/s':>9s} {'digits/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>6s} {'wrk cpu':>8s} {'server cpu':>10s}")
+    for run in report["runs"]:
+        digits = f"{run['digits_per_s']:10.0f}" if "digits_per_s" in run else f"{'':10s}"
+        print(
+            f"{run['endpoint']:9s} {run['concurrency']:4d} {run['rps']:9.0f} {digits} {run['p50_ms']:8.2f} {run['p99_ms']:8.2f} "
+            f"{run['errors']:6d} {run['wrk_cpu_pct']:7.0f}% {run['server_cpu_pct']:9.0f}%"
+        )
+    print("bars (issue 6):")
+    for name, check in report["bars"].items():
+        extra = f"  per level {check['per_level']}" if "per_level" in check else ""
+        print(f"  {name:22s} {check['value']:>10} (bar {check['bar']}): {'met' if check['met'] else 'MISSED'}{extra}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--workers", type=int, default=2, help="uvicorn workers (the WORKERS setting)")
+    p.add_argument("--levels", default="1,8,32", help="concurrency levels (keep-alive connections)")
+    p.add_argument("--duration", type=int, default=5, help="seconds per measured run")
+    p.add_argument("--max-requests", type=int, default=200_000, help="bound on the requests of one run")
+    p.add_argument("--startup-runs", type=int, default=3)
+    p.add_argument("--endpoints", default="health,predict,batch")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--check", action="store_true", help="exit 1 if a bar is missed")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("bench_serve needs wrk as its load generator: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    levels = [int(level) for level in args.levels.split(",")]
+    endpoints = args.endpoints.split(",")
+    startup = startup_times(args.workers, args.startup_runs)
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as folder:
+        bodies = write_bodies(Path(folder))
+        with LiveServer(workers=args.workers) as server:
+            for endpoint in endpoints:
+                for level in levels:
+                    runs.append(measure(server, endpoint, bodies, level, args.duration, args.max_requests))
+    report = {"code": code_state(), "workers": args.workers, "cpus": os.cpu_count(), "startup_s": startup, "runs": runs}
+    if {"health", "predict", "batch"} <= set(endpoints):
+        report["bars"] = bars(runs, startup, levels)
+    if args.json:
+        print(json.dumps(report))
+    elif "bars" in report:
+        print_text(report)
+    else:
+        print_text({**report, "bars": {}})
+    failed_requests = sum(run["errors"] for run in runs)
+    missed = [name for name, check in report.get("bars", {}).items() if not check["met"]]
+    return 1 if failed_requests or (args.check and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
