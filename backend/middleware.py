@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -124,8 +125,16 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for "the client went away before the answer"
+
+
 class MetricsMiddleware:
-    """Counts each HTTP request by route template, method and status, and times it."""
+    """Counts each HTTP request by route template, method and status, and times it.
+
+    A client that disconnects while its body is being read makes Starlette raise ClientDisconnect in
+    the route. That is not a server error: it is counted as 499 and ends the request quietly (there is
+    no one left to answer, and uvicorn logs nothing for a request whose client has gone).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -145,6 +154,8 @@ class MetricsMiddleware:
 
         try:
             await self.app(scope, receive, watching_send)
+        except ClientDisconnect:
+            status = CLIENT_CLOSED_REQUEST
         finally:
             route = route_label(scope)
             REQUESTS.labels(route, scope["method"], str(status)).inc()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 from prometheus_client import REGISTRY
+from starlette.requests import ClientDisconnect
 from starlette.routing import Mount, Route
 
 from backend.middleware import (
@@ -112,6 +113,18 @@ async def test_metrics_count_an_app_that_raises_as_a_500():
     before = REGISTRY.get_sample_value("http_requests_total", labels) or 0.0
     with pytest.raises(RuntimeError):
         await run(MetricsMiddleware(broken), http_scope("/boom"), [b""])
+    assert REGISTRY.get_sample_value("http_requests_total", labels) == before + 1
+
+
+async def test_a_client_gone_mid_body_is_a_499_not_a_server_error():
+    async def reading(scope, receive, send):
+        scope["route"] = Route("/reading", lambda request: None)
+        raise ClientDisconnect()
+
+    labels = {"route": "/reading", "method": "POST", "status": "499"}
+    before = REGISTRY.get_sample_value("http_requests_total", labels) or 0.0
+    sent, _ = await run(MetricsMiddleware(reading), http_scope("/reading"), [b""])  # returns quietly
+    assert sent == []
     assert REGISTRY.get_sample_value("http_requests_total", labels) == before + 1
 
 
