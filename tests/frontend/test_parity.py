@@ -1,0 +1,79 @@
+"""The page's preprocessing (frontend/js/preprocess.js, run by Node) against the server's (backend/preprocess.py).
+
+Both get the same ink arrays: digits rasterised at different canvas sizes, positions (centred, in a
+corner, small) and stroke widths, plus grey-level and exact-half-pixel cases; every one of the 784
+outputs must agree within 0.02, and both must refuse an empty pad.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backend.preprocess import EmptyImageError, ink_to_mnist
+from tests.frontend.strokes import DIGITS, rasterise
+
+RUNNER = Path(__file__).parent / "js" / "run_preprocess.mjs"
+TOLERANCE = 0.02
+
+
+def run_js(images: list[np.ndarray]) -> list:
+    """preprocess.js's inkToMnist on each (H, W) ink array: a list of 784-lists or {"error": ...}."""
+    node = shutil.which("node")
+    assert node, "Node.js is needed for the page's tests (apt-get install -y nodejs)"
+    payload = {"images": [{"height": a.shape[0], "width": a.shape[1], "ink": a.ravel().tolist()} for a in images]}
+    done = subprocess.run([node, str(RUNNER)], input=json.dumps(payload), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["results"]
+
+
+def drawings() -> dict[str, np.ndarray]:
+    """Named ink arrays: each digit big and centred, small in a corner, fat and thin, on odd canvases."""
+    inks = {}
+    for digit, strokes in DIGITS.items():
+        name = str(digit)
+        inks[f"{name}-centred-280"] = rasterise(strokes, 280, 280, (70, 30, 140, 220), radius=14)
+        inks[f"{name}-corner-small-280"] = rasterise(strokes, 280, 280, (8, 190, 50, 70), radius=6)
+        inks[f"{name}-off-centre-fat-300x200"] = rasterise(strokes, 300, 200, (110, 10, 80, 150), radius=12)
+        inks[f"{name}-thin-big-512"] = rasterise(strokes, 512, 512, (90, 20, 330, 470), radius=4)
+        inks[f"{name}-tiny-64x90"] = rasterise(strokes, 64, 90, (70, 40, 11, 16), radius=1.5)
+    rng = np.random.default_rng(0)
+    inks["grey-speckle"] = np.where(rng.random((120, 90)) < 0.1, rng.random((120, 90)), 0.0)
+    # Perfectly symmetric shapes (a lone dot, a uniform rectangle) put the centre of mass exactly on a
+    # half pixel, where float rounding noise (NumPy's BLAS sums vs. plain loops) picks the side in
+    # either language; hand-drawn ink never lands there, so these cases carry a slight gradient.
+    half = np.zeros((60, 60))
+    half[5:45, 10:35] = np.outer(np.linspace(0.7, 1.0, 40), np.linspace(0.6, 1.0, 25))  # 40 x 25 -> 20 x 12.5 -> 13 wide
+    inks["half-pixel-rounding"] = half
+    speck = np.zeros((53, 73))
+    speck[3:5, 70:73] = [[1.0, 0.7, 0.4], [0.9, 0.5, 0.2]]
+    inks["speck"] = speck
+    inks["over-bright-and-negative"] = rasterise(DIGITS[7], 200, 200, (20, 20, 120, 160), 10) * 1.6 - 0.3
+    return inks
+
+
+def test_page_and_server_preprocessing_agree_on_every_pixel() -> None:
+    inks = drawings()
+    results = run_js(list(inks.values()))
+    assert len(results) == len(inks)
+    for (name, ink), js in zip(inks.items(), results):
+        assert isinstance(js, list), f"{name}: preprocess.js refused it: {js}"
+        expected = ink_to_mnist(ink)
+        got = np.asarray(js, dtype=np.float64)
+        assert got.shape == (784,), name
+        worst = float(np.abs(got - expected).max())
+        assert worst <= TOLERANCE, f"{name}: differs by {worst:.4f} at pixel {int(np.abs(got - expected).argmax())}"
+        assert expected.sum() > 1.0, f"{name}: the drawing should leave real ink in the field"
+
+
+def test_page_and_server_both_refuse_an_empty_pad() -> None:
+    empty = [np.zeros((280, 280)), np.full((50, 40), 0.05)]
+    for ink in empty:
+        with pytest.raises(EmptyImageError):
+            ink_to_mnist(ink)
+    assert [r.get("error") for r in run_js(empty)] == ["EmptyImageError", "EmptyImageError"]
