@@ -9,13 +9,11 @@ no errors unless the test expects failed loads).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.frontend.harness import CHROMIUM, CHROMIUM_ARGS, ServerDidNotStart, running_server
+from tests.frontend.harness import CHROMIUM, CHROMIUM_ARGS, PageWatch, ServerDidNotStart, running_server
 
 
 @pytest.fixture(scope="session")
@@ -35,26 +33,6 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
-
-
-@dataclass
-class PageWatch:
-    """What one page did: every request URL, console errors and uncaught exceptions."""
-
-    origin: str
-    requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    expect_failed_loads: bool = False  # set by tests that make requests fail on purpose
-
-    def predict_requests(self) -> list[str]:
-        return [url for url in self.requests if urlsplit(url).path == "/predict"]
-
-    def foreign_requests(self) -> list[str]:
-        return [url for url in self.requests if not url.startswith(self.origin + "/")]
-
-    def unexpected_errors(self) -> list[str]:
-        failed_load = "Failed to load resource"
-        return [e for e in self.errors if not (self.expect_failed_loads and failed_load in e)]
 
 
 def watch_page(page: Page, origin: str) -> PageWatch:

@@ -3,7 +3,7 @@
 `running_server()` starts a real `uvicorn backend.main:app` in its own process on a free loopback port
 (shipped weights, the repo's frontend/), waits for /health and stops it afterwards; if it exits or
 never gets healthy, the error carries its log. CHROMIUM and CHROMIUM_ARGS launch Debian's chromium
-through Playwright: never a downloaded browser build.
+through Playwright: never a downloaded browser build. PageWatch records what a page did.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90.0
@@ -84,3 +86,23 @@ def wait_until_healthy(url: str, server: subprocess.Popen, log: IO[str]) -> None
         time.sleep(0.2)
     log.seek(0)
     raise ServerDidNotStart(f"the server was not healthy after {START_TIMEOUT_S:.0f} s:\n{log.read()}")
+
+
+@dataclass
+class PageWatch:
+    """What one page did: every request URL, console errors and uncaught exceptions."""
+
+    origin: str
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    expect_failed_loads: bool = False  # set by tests that make requests fail on purpose
+
+    def predict_requests(self) -> list[str]:
+        return [url for url in self.requests if urlsplit(url).path == "/predict"]
+
+    def foreign_requests(self) -> list[str]:
+        return [url for url in self.requests if not url.startswith(self.origin + "/")]
+
+    def unexpected_errors(self) -> list[str]:
+        failed_load = "Failed to load resource"
+        return [e for e in self.errors if not (self.expect_failed_loads and failed_load in e)]

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.frontend.conftest import PageWatch
+from tests.frontend.harness import PageWatch
 from tests.frontend.pad_driver import (
     draw_with_mouse,
     draw_with_pen,
