@@ -23,7 +23,7 @@ $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 browser:
-	scripts/ensure_chromium.sh
+	scripts/ensure_browser_tools.sh
 
 run: install
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m backend.serve
