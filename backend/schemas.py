@@ -60,6 +60,8 @@ class BatchResponse(BaseModel):
 class ImagePrediction(Prediction):
     pixels: Pixels = Field(description="The 784 inputs the network was given: the upload after MNIST-style preprocessing.")
 
+    model_config = ConfigDict(json_schema_extra={"example": {**EXAMPLE_PREDICTION, "pixels": EXAMPLE_PIXELS}})
+
 
 class Health(BaseModel):
     status: Literal["ok"]

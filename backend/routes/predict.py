@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.images import EmptyImageError, ImageTooLargeError, InvalidImageError, image_to_pixels
 from backend.payloads import PayloadError, error, read_images, read_pixels
 from backend.routes.common import ERROR_RESPONSES, json_response, media_type, require_json, served_model, settings_of
-from backend.schemas import EXAMPLE_PIXELS, BatchRequest, BatchResponse, ImagePrediction, Prediction, PredictRequest, ValidationErrorBody, json_body
+from backend.schemas import EXAMPLE_PIXELS, BatchRequest, BatchResponse, ImagePrediction, Message, Prediction, PredictRequest, ValidationErrorBody, json_body
 
 router = APIRouter(tags=["predict"])
 
@@ -70,8 +70,8 @@ async def predict_batch(request: Request) -> Response:
     "and returns the prediction with the 784 pixels it used.",
     response_model=ImagePrediction,
     responses={
-        413: {"description": "The body is over BODY_MAX_BYTES, or the image over IMAGE_MAX_PIXELS."},
-        415: {"description": "The Content-Type is not image/png or image/jpeg."},
+        413: {"description": "The body is over BODY_MAX_BYTES, or the image over IMAGE_MAX_PIXELS.", "model": Message},
+        415: {"description": "The Content-Type is not image/png or image/jpeg.", "model": Message},
         422: {"description": "Not a decodable PNG/JPEG, or no ink in it.", "model": ValidationErrorBody},
     },
     openapi_extra={
