@@ -9,6 +9,7 @@ import numpy as np
 import orjson
 import pytest
 
+from backend.evaluation import score_test_set
 from backend.nn.weights import load_model
 from backend.schemas import EXAMPLE_PIXELS
 from tests.service_helpers import ONE, SEVEN, SHIPPED_WEIGHTS, mnist_png, serve_asgi, settings_for, stroke_digit_png
@@ -248,7 +249,8 @@ async def test_the_largest_legal_batch_fits_under_the_default_cap(tmp_path):
 
 @pytest.mark.parametrize("chunk", [1000])
 async def test_batch_accuracy_on_the_mnist_test_set_equals_the_models(client, mnist_data, direct_model, chunk):
-    """All 10,000 MNIST test images through /predict/batch: the same answers as backend.nn, the card's accuracy."""
+    """All 10,000 MNIST test images through /predict/batch: the same answers as backend.nn, the same accuracy
+    as scripts/evaluate.py computes (backend.evaluation.score_test_set), and the card's test accuracy."""
     test = mnist_data.test
     card = orjson.loads((SHIPPED_WEIGHTS / "model.json").read_bytes())
     api_digits, direct_digits = [], []
@@ -263,6 +265,7 @@ async def test_batch_accuracy_on_the_mnist_test_set_equals_the_models(client, mn
     print(f"accuracy through /predict/batch on {len(test)} test images: {api_accuracy:.4f}")
     assert api_digits == direct_digits
     assert api_accuracy == direct_accuracy
+    assert api_accuracy == score_test_set(direct_model, test.images, test.labels)["accuracy"]
     assert abs(api_accuracy - card["test_accuracy"]) <= 0.001
 
 
