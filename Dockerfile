@@ -34,9 +34,15 @@ COPY model_weights/ model_weights/
 # bytecode now, because the root file system is read-only at run time
 RUN python -m compileall -q backend scripts
 
+# One BLAS thread per worker: the launcher would give each worker cpu_count() / WORKERS threads, and in a
+# container cpu_count() is the host's, not the CPU limit. Measured on 2 busy cores, 2 BLAS threads made
+# /predict 7-24x slower than 1 (threads waiting for cores); parallelism comes from the workers instead.
 ENV HOST=0.0.0.0 \
     PORT=8000 \
-    WORKERS=2
+    WORKERS=2 \
+    OPENBLAS_NUM_THREADS=1 \
+    OMP_NUM_THREADS=1 \
+    MKL_NUM_THREADS=1
 
 USER 10001:10001
 EXPOSE 8000

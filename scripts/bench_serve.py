@@ -104,9 +104,12 @@ def measure(server: LiveServer, endpoint: str, bodies: dict[str, Path], connecti
         "batch": ("POST", "/predict/batch", bodies["batch"]),
     }[endpoint]
     run_wrk(server.url, method, path, body_file, connections, WARMUP_S, max_requests)
-    server_cpu_before = server.cpu_seconds()
+    cpu_before = server.cpu_seconds_by_process()
     figures = run_wrk(server.url, method, path, body_file, connections, seconds, max_requests)
-    server_cpu_s = server.cpu_seconds() - server_cpu_before
+    cpu_after = server.cpu_seconds_by_process()
+    # per process: with several workers, this shows whether the connections were shared out evenly
+    cpu_by_process = sorted((cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after), reverse=True)
+    server_cpu_s = sum(cpu_by_process)
     wall_s = figures["duration_us"] / 1e6
     errors = figures["not_2xx"] + sum(figures["errors"][kind] for kind in ("connect", "read", "write", "timeout"))
     result = {
@@ -120,6 +123,7 @@ def measure(server: LiveServer, endpoint: str, bodies: dict[str, Path], connecti
         "errors": errors,
         "wrk_cpu_pct": round(100 * figures["wrk_cpu_s"] / wall_s, 1),
         "server_cpu_pct": round(100 * server_cpu_s / wall_s, 1),
+        "server_cpu_pct_by_process": [round(100 * used / wall_s, 1) for used in cpu_by_process],
     }
     if endpoint == "batch":
         result["digits_per_s"] = round(result["rps"] * BATCH_DIGITS, 1)
@@ -163,14 +167,21 @@ def bars(runs: list[dict], startup: list[float], levels: list[int]) -> dict:
 
 
 def print_text(report: dict) -> None:
-    print(f"code {report['code']}, {report['workers']} uvicorn workers, {os.cpu_count()} CPUs, load generator: wrk (1 thread)")
+    print(
+        f"code {report['code']}, {report['workers']} uvicorn workers with {report['blas_threads_per_worker']} BLAS threads each, "
+        f"{report['cpus']} CPUs (load average {report['load_average_before']:.1f} before), load generator: wrk (1 thread)"
+    )
     print(f"start-up to ready: {', '.join(f'{t:.3f}' for t in report['startup_s'])} s")
-    print(f"{'endpoint':9s} {'conc':>4s} {'req/s':>9s} {'digits/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>6s} {'wrk cpu':>8s} {'server cpu':>10s}")
+    print(
+        f"{'endpoint':9s} {'conc':>4s} {'req/s':>9s} {'digits/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>6s} "
+        f"{'wrk cpu':>8s} {'server cpu':>10s}  (by process)"
+    )
     for run in report["runs"]:
         digits = f"{run['digits_per_s']:10.0f}" if "digits_per_s" in run else f"{'':10s}"
+        by_process = " ".join(f"{pct:.0f}%" for pct in run["server_cpu_pct_by_process"])
         print(
             f"{run['endpoint']:9s} {run['concurrency']:4d} {run['rps']:9.0f} {digits} {run['p50_ms']:8.2f} {run['p99_ms']:8.2f} "
-            f"{run['errors']:6d} {run['wrk_cpu_pct']:7.0f}% {run['server_cpu_pct']:9.0f}%"
+            f"{run['errors']:6d} {run['wrk_cpu_pct']:7.0f}% {run['server_cpu_pct']:9.0f}%  ({by_process})"
         )
     print("bars (issue 6):")
     for name, check in report["bars"].items():
@@ -196,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         print("bench_serve needs wrk as its load generator: apt-get install -y wrk", file=sys.stderr)
         return 2
+    load_before = os.getloadavg()[0]  # other work on the machine skews every figure: say how much there was
     levels = [int(level) for level in args.levels.split(",")]
     endpoints = args.endpoints.split(",")
     startup = startup_times(args.workers, args.startup_runs)
@@ -206,7 +218,16 @@ def main(argv: list[str] | None = None) -> int:
             for endpoint in endpoints:
                 for level in levels:
                     runs.append(measure(server, endpoint, bodies, level, args.duration, args.max_requests))
-    report = {"code": code_state(), "workers": args.workers, "cpus": os.cpu_count(), "startup_s": startup, "runs": runs}
+    blas_threads = os.environ.get("OPENBLAS_NUM_THREADS") or f"{max(1, (os.cpu_count() or 1) // args.workers)} (backend.serve's default)"
+    report = {
+        "code": code_state(),
+        "workers": args.workers,
+        "cpus": os.cpu_count(),
+        "blas_threads_per_worker": blas_threads,
+        "load_average_before": load_before,
+        "startup_s": startup,
+        "runs": runs,
+    }
     if {"health", "predict", "batch"} <= set(endpoints):
         report["bars"] = bars(runs, startup, levels)
     if args.json:

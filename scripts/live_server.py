@@ -79,23 +79,30 @@ def rss_kib(pid: int) -> int:
     return total
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time used so far by pid and its descendants (from /proc/*/stat)."""
+def cpu_seconds_by_process(pid: int) -> dict[int, float]:
+    """User + system CPU time used so far by pid and each of its descendants (from /proc/*/stat)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    used = {}
     for process in descendants(pid):
         try:
             fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / ticks
+        used[process] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
+    return used
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by pid and its descendants together."""
+    return sum(cpu_seconds_by_process(pid).values())
 
 
 class LiveServer:
-    """`python -m backend.serve` on 127.0.0.1:<free port>; its stdout and stderr go to a log file."""
+    """`python -m backend.serve` (or `command`) on 127.0.0.1:<free port>; its stdout and stderr go to a log file."""
 
-    def __init__(self, workers: int = 2, model_dir: Path | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, workers: int = 2, model_dir: Path | None = None, env: dict[str, str] | None = None, command: list[str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
@@ -104,6 +111,8 @@ class LiveServer:
             self.env["MODEL_DIR"] = str(model_dir)
         self._log = tempfile.NamedTemporaryFile(prefix="live-server-", suffix=".log", delete=False)
         self.log_path = Path(self._log.name)
+        # another launcher, e.g. plain uvicorn (HOST and PORT are then only in the environment: pass them on)
+        self.command = command or [sys.executable, "-m", "backend.serve"]
         self.process: subprocess.Popen[bytes] | None = None
         self.startup_s: float | None = None
 
@@ -116,7 +125,7 @@ class LiveServer:
         """Start the process and wait for GET /health to answer 200; raise RuntimeError if it does not."""
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend.serve"], cwd=REPO_ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+            self.command, cwd=REPO_ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
         )
         deadline = started + ready_timeout_s
         while time.perf_counter() < deadline:
@@ -134,6 +143,9 @@ class LiveServer:
 
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.pid)
+
+    def cpu_seconds_by_process(self) -> dict[int, float]:
+        return cpu_seconds_by_process(self.pid)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -276,3 +276,9 @@ def test_dockerignore_keeps_what_the_image_copies_and_drops_local_state() -> Non
             assert not ignored(source.rstrip("/")), f"{source} is copied by the Dockerfile but excluded from the context"
     for local in (".git", ".venv", ".runs", ".data", "tests"):
         assert ignored(local), f"{local} would be sent to the Docker daemon"
+
+
+def test_image_gives_each_worker_one_blas_thread() -> None:
+    """backend.serve only sets BLAS threads that are unset; in a container it would divide the host's cores."""
+    env = dockerfile_env()
+    assert [env.get(name) for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")] == ["1", "1", "1"]
