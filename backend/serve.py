@@ -1,32 +1,43 @@
-"""`python -m backend.serve`: start the service with uvicorn, configured from the settings (what `make run` does).
+"""`python -m backend.serve`: the production launcher (`make run`, the Docker image), configured from the settings.
 
-Before any worker starts, the weights are loaded and checked once here: unusable weights end the
-process with status 1 and a log line naming the file, instead of uvicorn restarting workers that
-cannot start. Then, for several workers, PROMETHEUS_MULTIPROC_DIR is pointed at a fresh folder so
-/metrics sums all workers (see metrics.py), and each worker's BLAS gets cores / workers threads so
-the workers do not fight over the cores. SIGTERM or Ctrl-C stops accepting connections and lets
-in-flight requests finish for up to SHUTDOWN_TIMEOUT_S seconds (uvicorn's graceful shutdown).
+The app is imported and the weights are loaded and checked once, here, before any worker exists:
+unusable weights end the process with status 1 and a log line naming the file. Then gunicorn forks
+WORKERS uvicorn workers from this already-imported process (the usual FastAPI deployment: gunicorn
+as the process manager, uvicorn-worker as the worker class). Forking an imported process is what
+keeps start-up short: a worker only runs the app's lifespan (loading the weights, tens of
+milliseconds) instead of importing NumPy and FastAPI again, which is most of a second on two cores.
+gunicorn also restarts a worker that dies, and stops with a non-zero status if one cannot start.
 
-What this module leaves out: the app itself (main.py). `uvicorn backend.main:app` works as well,
-without the early weights check and with per-worker metrics.
+Before anything imports NumPy or prometheus-client: each worker's BLAS gets cores / workers threads,
+so the workers do not fight over the cores, and with several workers PROMETHEUS_MULTIPROC_DIR points
+at a fresh folder so /metrics adds up all workers (see metrics.py). SIGTERM or Ctrl-C stops accepting
+connections and lets in-flight requests finish for up to SHUTDOWN_TIMEOUT_S seconds, then exits 0.
+
+What this module leaves out: the app itself (main.py). `uvicorn backend.main:app` also works (one
+process, no early check, per-process metrics); the app's own lifespan still refuses bad weights.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import sys
 import tempfile
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from backend.settings import Settings, SettingsError
 
 logger = logging.getLogger("backend.serve")
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+WORKER_CLASS = "uvicorn_worker.UvicornWorker"
 
 
 def main() -> int:
-    from backend.settings import Settings, SettingsError
-
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
@@ -35,40 +46,70 @@ def main() -> int:
         return 2
     logging.getLogger().setLevel(settings.log_level.upper())
 
-    # must be set before NumPy first loads OpenBLAS, in this process and (inherited) in the workers
     blas_threads = str(max(1, (os.cpu_count() or 1) // settings.workers))
     for variable in BLAS_THREAD_VARIABLES:
         os.environ.setdefault(variable, blas_threads)
-
-    from backend.inference import load_served_model
-    from backend.nn.weights import WeightsError
-
-    try:
-        load_served_model(settings.model_dir)
-    except WeightsError as err:
-        logger.critical("cannot serve, the weights are unusable: %s", err)
-        return 1
-
     metrics_dir = None
     if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         metrics_dir = tempfile.mkdtemp(prefix="digit-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    try:
-        import uvicorn
 
-        uvicorn.run(
-            "backend.main:app",
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            log_level=settings.log_level,
-            timeout_graceful_shutdown=settings.shutdown_timeout_s,
-            access_log=settings.access_log,
-        )
+    try:
+        # imported only now that the environment above is set: it must be in place when NumPy and
+        # prometheus-client first load
+        from backend.inference import load_served_model
+        from backend.main import app
+        from backend.nn.weights import WeightsError
+
+        try:
+            load_served_model(settings.model_dir)
+        except WeightsError as err:
+            logger.critical("cannot serve, the weights are unusable: %s", err)
+            return 1
+        return GunicornServer(app, gunicorn_options(settings)).run_until_stopped()
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
-    return 0
+
+
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host  # an IPv6 address
+    return {
+        "bind": f"{host}:{settings.port}",
+        "workers": settings.workers,
+        "worker_class": WORKER_CLASS,
+        "graceful_timeout": math.ceil(settings.shutdown_timeout_s),  # gunicorn takes whole seconds
+        "keepalive": 5,  # uvicorn's own default; gunicorn's 2 s would close idle browser connections early
+        "loglevel": settings.log_level,
+        "accesslog": "-" if settings.access_log else None,
+        "control_socket_disable": True,  # gunicorn's admin socket: not needed, and the file system may be read-only
+        "proc_name": "draw-a-digit",
+    }
+
+
+class GunicornServer(BaseApplication):
+    """gunicorn running an app object this process has already imported (so workers are forked from it)."""
+
+    def __init__(self, application: Any, options: dict[str, Any]) -> None:
+        self.application = application
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if key in self.cfg.settings:  # a setting an older gunicorn lacks is skipped
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self.application
+
+    def run_until_stopped(self) -> int:
+        """Serve until stopped; gunicorn's exit status (0 after SIGTERM, 3 if a worker could not start)."""
+        try:
+            self.run()
+        except SystemExit as stop:
+            return stop.code if isinstance(stop.code, int) else 1
+        return 0
 
 
 if __name__ == "__main__":
