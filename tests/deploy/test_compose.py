@@ -16,6 +16,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -247,7 +248,9 @@ def test_image_command_serves_the_app_with_the_images_environment() -> None:
     workers = int(env["WORKERS"])
     with LiveServer(workers=workers, env=env, command=argv) as server:
         status, card = get_json(server.port, "/model")
-        processes = descendants(server.pid)
+        deadline = time.monotonic() + 20  # the first worker may answer before the last one is up
+        while len(processes := descendants(server.pid)) < workers + 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
     assert status == 200
     assert card["model_id"] == load_model(REPO_ROOT / "model_weights")[1]["model_id"]
     assert len(processes) >= workers + 1, f"expected a manager and {workers} workers, found {len(processes)} processes"
