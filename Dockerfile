@@ -5,9 +5,9 @@
 #
 # The same image trains (docker-compose.yml's `train` service runs scripts/train.py in it).
 # It serves with `python -m backend.serve`, the service's launcher for `backend.main:app`: it checks the
-# weights once before any uvicorn worker starts (unusable weights end the container with status 1 and a
-# log line naming the file, instead of workers restarting in a loop), sums /metrics over the workers and
-# gives each worker's BLAS its share of the cores. Settings come from the environment (backend/settings.py).
+# weights once before any worker starts (unusable weights end the container with status 1 and a log line
+# naming the file), then gunicorn forks WORKERS uvicorn workers from the imported app and /metrics sums
+# them. Settings come from the environment (backend/settings.py).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
