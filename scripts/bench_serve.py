@@ -168,7 +168,7 @@ def bars(runs: list[dict], startup: list[float], levels: list[int]) -> dict:
 
 def print_text(report: dict) -> None:
     print(
-        f"code {report['code']}, {report['workers']} uvicorn workers with {report['blas_threads_per_worker']} BLAS threads each, "
+        f"code {report['code']}, {report['workers']} workers with {report['blas_threads_per_worker']} BLAS threads each, "
         f"{report['cpus']} CPUs (load average {report['load_average_before']:.1f} before), load generator: wrk (1 thread)"
     )
     print(f"start-up to ready: {', '.join(f'{t:.3f}' for t in report['startup_s'])} s")
@@ -191,7 +191,7 @@ def print_text(report: dict) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workers", type=int, default=2, help="uvicorn workers (the WORKERS setting)")
+    p.add_argument("--workers", type=int, default=2, help="server worker processes (the WORKERS setting)")
     p.add_argument("--levels", default="1,8,32", help="concurrency levels (keep-alive connections)")
     p.add_argument("--duration", type=int, default=5, help="seconds per measured run")
     p.add_argument("--max-requests", type=int, default=200_000, help="bound on the requests of one run")

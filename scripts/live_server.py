@@ -1,10 +1,10 @@
 """The real server in a subprocess on a free loopback port, for the soak and serving benchmarks and the fault tests.
 
-`LiveServer.start()` runs `python -m backend.serve` (what the container and `make run` run: uvicorn
-serving `backend.main:app`, the weights checked before the workers start) with HOST=127.0.0.1, a
-free PORT and the given settings as environment variables, then waits until GET /health answers 200
-and records how long that took. It reads the resident memory of the server and all its descendants
-(the uvicorn workers) from /proc, and stops the server with SIGTERM as docker does.
+`LiveServer.start()` runs `python -m backend.serve` (what the container and `make run` run:
+gunicorn forking uvicorn workers that serve `backend.main:app`, the weights checked first) with
+HOST=127.0.0.1, a free PORT and the given settings as environment variables, then waits until
+GET /health answers 200 and records how long that took. It reads the resident memory of the server and all its descendants
+(the workers) from /proc, and stops the server with SIGTERM as docker does.
 
 What this module leaves out: sending load (the scripts do that) and anything beyond loopback.
 """

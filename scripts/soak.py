@@ -148,7 +148,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url", help="a running server on 127.0.0.1 (default: start one)")
     p.add_argument("--pid", type=int, help="with --url: the server's process id, for its memory")
-    p.add_argument("--workers", type=int, default=2, help="uvicorn workers of the server this script starts")
+    p.add_argument("--workers", type=int, default=2, help="worker processes of the server this script starts")
     p.add_argument("--requests", type=int, default=20_000)
     p.add_argument("--warmup", type=int, default=2_000, help="requests before the first memory reading")
     p.add_argument("--concurrency", type=int, default=32)
