@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.exception_handlers import request_validation_exception_handler
@@ -33,6 +34,10 @@ from backend.settings import SERVICE_NAME, SERVICE_VERSION, Settings
 
 logger = logging.getLogger(__name__)
 
+# Big batches and photos are parsed in threads; parsing holds the GIL, so more than two at a time per
+# process buys no speed, only memory (each parsed 1000-image batch is tens of MB of Python floats).
+HEAVY_WORK_THREADS = 2
+
 DESCRIPTION = (
     "Recognises handwritten digits with a multilayer perceptron written from scratch in NumPy and trained on MNIST. "
     "Send 784 pixels (/predict, /predict/batch), a picture (/predict/image), or use the V2 inference protocol (/v2)."
@@ -48,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.critical("cannot serve, the weights are unusable: %s", err)
         raise
     app.state.batcher = MicroBatcher(app.state.model)
+    app.state.heavy_work_limiter = anyio.CapacityLimiter(HEAVY_WORK_THREADS)
     yield
     logger.info("application shutdown: no request is in flight any more")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio
 
 import orjson
 from fastapi import HTTPException, Request, Response
@@ -12,6 +15,7 @@ from backend.schemas import Message, ValidationErrorBody
 from backend.settings import Settings
 
 JSON_TYPES = ("application/json",)
+T = TypeVar("T")
 
 
 def served_model(request: Request) -> ServedModel:
@@ -20,6 +24,15 @@ def served_model(request: Request) -> ServedModel:
 
 def settings_of(request: Request) -> Settings:
     return request.app.state.settings
+
+
+async def run_heavy(request: Request, work: Callable[[], T]) -> T:
+    """Run CPU-heavy work (a big batch, a photo) in a worker thread, at most a few at a time per process.
+
+    The event loop keeps answering other requests meanwhile. The limit bounds memory: a queued
+    request holds only its raw body, not the Python lists and arrays that parsing it makes.
+    """
+    return await anyio.to_thread.run_sync(work, limiter=request.app.state.heavy_work_limiter)
 
 
 def json_response(content: Any, status_code: int = 200) -> Response:

@@ -14,11 +14,10 @@ from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from backend.images import EmptyImageError, ImageTooLargeError, InvalidImageError, image_to_pixels
 from backend.payloads import PayloadError, error, read_images, read_pixels
-from backend.routes.common import ERROR_RESPONSES, json_response, media_type, require_json, served_model, settings_of
+from backend.routes.common import ERROR_RESPONSES, json_response, media_type, require_json, run_heavy, served_model, settings_of
 from backend.schemas import EXAMPLE_PIXELS, BatchRequest, BatchResponse, ImagePrediction, Message, Prediction, PredictRequest, ValidationErrorBody, json_body
 
 router = APIRouter(tags=["predict"])
@@ -58,7 +57,7 @@ async def predict_batch(request: Request) -> Response:
     def classify() -> dict[str, Any]:
         return {"predictions": model.predict(read_images(body, batch_max)).as_dicts()}
 
-    return json_response(await run_in_threadpool(classify))
+    return json_response(await run_heavy(request, classify))
 
 
 @router.post(
@@ -94,7 +93,7 @@ async def predict_image(request: Request) -> Response:
         return {**prediction, "pixels": pixels}
 
     try:
-        return json_response(await run_in_threadpool(classify))
+        return json_response(await run_heavy(request, classify))
     except ImageTooLargeError as err:
         raise HTTPException(413, str(err)) from None
     except InvalidImageError as err:

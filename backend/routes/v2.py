@@ -14,13 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from backend.inference import ServedModel
-from backend.payloads import N_PIXELS, PayloadError, error, field_of, flat_to_matrix, json_type, may_hold_booleans, parse_json, rows_to_matrix
-from backend.routes.common import is_json, json_response, media_type, served_model, settings_of
-from backend.settings import SERVICE_NAME, SERVICE_VERSION
+from backend.payloads import N_PIXELS, PayloadError, error, field_of, flat_to_matrix, json_type, parse_json, rows_to_matrix
+from backend.routes.common import is_json, json_response, media_type, run_heavy, served_model, settings_of
 from backend.schemas import EXAMPLE_PIXELS, InferenceRequest, InferenceResponse, ModelMetadata, ServerMetadata, V2Error, json_body
+from backend.settings import SERVICE_NAME, SERVICE_VERSION
 
 router = APIRouter(prefix="/v2", tags=["v2 inference protocol"])
 
@@ -125,7 +124,7 @@ async def infer(request: Request, name: str, version: str | None = None) -> Resp
         return response
 
     try:
-        return json_response(await run_in_threadpool(run))
+        return json_response(await run_heavy(request, run))
     except PayloadError as err:
         return v2_error(str(err))
 
