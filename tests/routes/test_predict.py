@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
+import time
 
 import numpy as np
 import orjson
 import pytest
 
 from backend.evaluation import score_test_set
+from backend.inference import ServedModel
 from backend.nn.weights import load_model
 from backend.schemas import EXAMPLE_PIXELS
 from tests.service_helpers import ONE, SEVEN, SHIPPED_WEIGHTS, mnist_png, serve_asgi, settings_for, stroke_digit_png
@@ -219,6 +222,28 @@ async def test_batch_missing_field_and_wrong_content_type(client):
     assert single_error(body)["loc"] == ["body", "images"]
     response = await client.post("/predict/batch", content=b"images=1", headers={"content-type": "application/x-www-form-urlencoded"})
     assert response.status_code == 415
+
+
+async def test_at_most_two_batches_are_worked_on_at_once_per_process(tmp_path, monkeypatch):
+    active, peak, lock = 0, 0, threading.Lock()
+    original = ServedModel.predict
+
+    def slow_predict(self, images):
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.05)
+        with lock:
+            active -= 1
+        return original(self, images)
+
+    monkeypatch.setattr(ServedModel, "predict", slow_predict)
+    async with serve_asgi(settings_for(tmp_path)) as fresh:
+        body = orjson.dumps({"images": [EXAMPLE_PIXELS] * 4})
+        responses = await asyncio.gather(*(fresh.post("/predict/batch", content=body, headers=JSON) for _ in range(6)))
+    assert [r.status_code for r in responses] == [200] * 6
+    assert peak == 2
 
 
 async def test_body_over_the_cap_is_refused_with_413(tmp_path):
