@@ -138,6 +138,15 @@ class LiveServer:
         self.stop()
         raise RuntimeError(f"the server did not answer /health within {ready_timeout_s} s:\n{self.log()}")
 
+    def wait_for_workers(self, workers: int, timeout_s: float = 20.0) -> list[int]:
+        """The manager and its `workers` worker processes, once all exist (the first may answer before the last starts)."""
+        deadline = time.perf_counter() + timeout_s
+        while len(processes := descendants(self.pid)) < workers + 1:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"only {len(processes)} server processes after {timeout_s} s, expected {workers + 1}")
+            time.sleep(0.02)
+        return processes
+
     def rss_kib(self) -> int:
         return rss_kib(self.pid)
 

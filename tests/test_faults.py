@@ -141,7 +141,7 @@ def send_all_and_vanish(port: int, body: bytes) -> None:
 def abandoned(digits: np.ndarray) -> Iterator[tuple[LiveServer, bytes, set[int]]]:
     """A server that 12 clients walked away from mid-request; with the answer it gave before, and its processes."""
     with LiveServer(workers=WORKERS) as running:
-        processes = set(descendants(running.pid))
+        processes = set(running.wait_for_workers(WORKERS))
         status, expected = post(running.port, "/predict/batch", batch_body(digits))
         assert status == 200
         large = batch_body(np.tile(digits, (5, 1)))  # 1000 digits, about 3 MB

@@ -16,7 +16,6 @@ import re
 import shlex
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ import pytest
 import yaml
 
 from backend.nn.weights import load_model
-from scripts.live_server import LiveServer, descendants, free_port
+from scripts.live_server import LiveServer, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -248,12 +247,9 @@ def test_image_command_serves_the_app_with_the_images_environment() -> None:
     workers = int(env["WORKERS"])
     with LiveServer(workers=workers, env=env, command=argv) as server:
         status, card = get_json(server.port, "/model")
-        deadline = time.monotonic() + 20  # the first worker may answer before the last one is up
-        while len(processes := descendants(server.pid)) < workers + 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        server.wait_for_workers(workers)  # raises unless a manager and `workers` workers show up
     assert status == 200
     assert card["model_id"] == load_model(REPO_ROOT / "model_weights")[1]["model_id"]
-    assert len(processes) >= workers + 1, f"expected a manager and {workers} workers, found {len(processes)} processes"
 
 
 def test_image_keeps_the_repository_layout_under_its_workdir() -> None:
