@@ -12,7 +12,7 @@ What this leaves out: whether the framing is MNIST's (tests/test_preprocess.py c
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -49,6 +49,11 @@ decoded = st.one_of(
 wrong_shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=6).filter(lambda s: len(s) != 2 or 0 in s)
 
 
+def has_ink(image: np.ndarray) -> bool:
+    """Any pixel over the threshold, compared in float64 (float32's 0.1 is 0.10000000149, above 0.1)."""
+    return bool((np.clip(image.astype(np.float64), 0.0, 1.0) > INK_THRESHOLD).any())
+
+
 def assert_valid_input(vector: np.ndarray) -> None:
     assert vector.shape == (784,)
     assert vector.dtype == np.float32
@@ -72,17 +77,18 @@ def test_ink_to_mnist_gives_a_valid_vector_or_a_clear_error_for_any_finite_image
     outcome = mnist_or_clear_error(ink_to_mnist, image)
     if isinstance(outcome, ValueError):
         assert isinstance(outcome, EmptyImageError), f"a finite 2-D image was refused: {outcome}"
-        assert not (np.clip(image, 0, 1) > INK_THRESHOLD).any(), "refused as empty, but it has ink"
+        assert not has_ink(image), "refused as empty, but it has ink"
     else:
         assert_valid_input(outcome)
 
 
 @EXAMPLES
 @given(images(unit))
+@example(np.full((3, 5), INK_THRESHOLD, dtype=np.float32))  # float32's 0.1 lies just above the threshold
+@example(np.full((3, 5), INK_THRESHOLD, dtype=np.float64))  # exactly at it: no ink
 def test_ink_to_mnist_accepts_every_image_with_ink_above_the_threshold(image: np.ndarray) -> None:
-    has_ink = bool((image > INK_THRESHOLD).any())
     outcome = mnist_or_clear_error(ink_to_mnist, image)
-    if has_ink:
+    if has_ink(image):
         assert not isinstance(outcome, ValueError), f"an image with ink was refused: {outcome}"
         assert_valid_input(outcome)
     else:
@@ -95,7 +101,7 @@ def test_ink_to_mnist_takes_integer_and_boolean_pixels(image: np.ndarray) -> Non
     outcome = mnist_or_clear_error(ink_to_mnist, image)
     if isinstance(outcome, ValueError):
         assert isinstance(outcome, EmptyImageError)
-        assert not (image.astype(np.float64) > INK_THRESHOLD).any()
+        assert not has_ink(image)
     else:
         assert_valid_input(outcome)
 
