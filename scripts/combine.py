@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from backend.nn.metrics import accuracy, confusion_matrix, predict_in_batches  # noqa: E402
 from backend.nn.mnist import load_mnist  # noqa: E402
 from backend.nn.model import Model  # noqa: E402
+from backend.nn.presets import PRESETS  # noqa: E402
 from backend.nn.trainer import TrainConfig  # noqa: E402
 from backend.nn.weights import load_model, save_model  # noqa: E402
 
@@ -52,8 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         "name": f"mnist-mlp-{cards[0].get('preset', 'custom')}",
         "created": max(c.get("created", "") for c in cards),
         "preset": cards[0].get("preset"),
-        "command": f"python scripts/train.py --preset {cards[0].get('preset')} --seed {seeds[0]}"
-                   + (f" --epochs {config.epochs}" if cards[0].get("preset") is None else ""),
+        "command": reproducing_command(cards[0].get("preset"), config),
         "trained_as": [c.get("command") for c in cards],
         "training": config.to_dict(),
         "seed": seeds[0],
@@ -68,6 +68,20 @@ def main(argv: list[str] | None = None) -> int:
     save_model(model, args.out, card)
     print(f"{len(model.members)} members: validation {val_acc:.4f}, test {card['test_accuracy']:.4f} -> {args.out}")
     return 0
+
+
+def reproducing_command(preset: str | None, config: TrainConfig) -> str:
+    """The train.py line that trains this ensemble in one go (flags only where the preset differs)."""
+    command = f"python scripts/train.py --preset {preset} --seed {config.seed}"
+    reference = PRESETS.get(preset)
+    if reference is None or reference.ensemble != config.ensemble:
+        command += f" --ensemble {config.ensemble}"
+    if reference is None or reference.epochs != config.epochs:
+        command += f" --epochs {config.epochs}"
+    if reference is not None and dataclasses.replace(reference, ensemble=1, epochs=1, seed=0) != dataclasses.replace(
+            config, ensemble=1, epochs=1, seed=0):
+        command += "  # and the flags that changed the preset: see 'training'"
+    return command
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ def test_combine_averages_members_and_records_the_recipe(tmp_path):
     a, _ = load_model(tmp_path / "m3")
     b, _ = load_model(tmp_path / "m4")
     assert len(model.members) == 2 and card["training"]["ensemble"] == 2 and card["seed"] == 3
-    assert card["command"] == "python scripts/train.py --preset fast --seed 3"
+    assert card["command"].startswith("python scripts/train.py --preset fast --seed 3 --ensemble 2 --epochs 1")
     x = np.random.default_rng(0).random((4, 784), dtype=np.float32)
     np.testing.assert_allclose(model.predict_proba(x), (a.predict_proba(x) + b.predict_proba(x)) / 2, rtol=1e-5)
 
