@@ -23,6 +23,7 @@ import logging
 import math
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from typing import Any
@@ -66,10 +67,31 @@ def main() -> int:
         except WeightsError as err:
             logger.critical("cannot serve, the weights are unusable: %s", err)
             return 1
+        problem = port_problem(settings.host, settings.port)
+        if problem:
+            logger.critical("cannot serve on %s:%d: %s", settings.host, settings.port, problem)
+            return 1
         return GunicornServer(app, gunicorn_options(settings)).run_until_stopped()
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why host:port cannot be listened on (e.g. another server has it), or None.
+
+    The workers bind their own sockets (reuse_port below), and a gunicorn worker that cannot bind
+    exits in a way that makes gunicorn start another one, forever; so the address is tried here first.
+    A plain bind (no SO_REUSEPORT) also refuses to share the port with an old instance of this server.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT leftovers are fine
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            return err.strerror or str(err)
+    return None
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -78,6 +100,10 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "bind": f"{host}:{settings.port}",
         "workers": settings.workers,
         "worker_class": WORKER_CLASS,
+        # each worker listens on its own SO_REUSEPORT socket and the kernel spreads new connections
+        # evenly over them; on one shared socket, whichever worker wakes first accepts a whole burst
+        # of keep-alive connections and the other one idles
+        "reuse_port": True,
         "graceful_timeout": math.ceil(settings.shutdown_timeout_s),  # gunicorn takes whole seconds
         "keepalive": 5,  # uvicorn's own default; gunicorn's 2 s would close idle browser connections early
         "loglevel": settings.log_level,

@@ -37,8 +37,8 @@ def free_port() -> int:
 class Server:
     """One `python -m backend.serve` (or another command) with its log in a file."""
 
-    def __init__(self, tmp_path: Path, model_dir: Path, workers: int = 1, command: list[str] | None = None):
-        self.port = free_port()
+    def __init__(self, tmp_path: Path, model_dir: Path, workers: int = 1, command: list[str] | None = None, port: int | None = None):
+        self.port = port or free_port()
         self.log_path = tmp_path / f"server-{self.port}.log"
         env = {
             **os.environ,
@@ -163,6 +163,20 @@ def test_corrupt_weights_stop_start_up_with_the_file_named(tmp_path, weights_cop
         failing.stop()
     assert code != 0
     assert str(weights_copy / "model.npz") in failing.output()
+
+
+def test_a_port_already_taken_stops_start_up_at_once(tmp_path, weights_copy):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        failing = Server(tmp_path, weights_copy, port=port)
+        try:
+            code = failing.process.wait(timeout=READY_TIMEOUT_S)
+        finally:
+            failing.stop()
+    assert code != 0
+    assert f"cannot serve on 127.0.0.1:{port}" in failing.output()
 
 
 def worker_pids(master: int) -> set[int]:
