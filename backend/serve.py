@@ -10,8 +10,9 @@ gunicorn also restarts a worker that dies, and stops with a non-zero status if o
 
 Before anything imports NumPy or prometheus-client: each worker's BLAS gets cores / workers threads,
 so the workers do not fight over the cores, and with several workers PROMETHEUS_MULTIPROC_DIR points
-at a fresh folder so /metrics adds up all workers (see metrics.py). SIGTERM or Ctrl-C stops accepting
-connections and lets in-flight requests finish for up to SHUTDOWN_TIMEOUT_S seconds, then exits 0.
+at a fresh folder so /metrics adds up all workers (see metrics.py). SIGTERM (docker stop, Kubernetes)
+stops accepting connections and lets in-flight requests finish for up to SHUTDOWN_TIMEOUT_S seconds,
+then exits 0; Ctrl-C (SIGINT) is gunicorn's quick shutdown.
 
 What this module leaves out: the app itself (main.py). `uvicorn backend.main:app` also works (one
 process, no early check, per-process metrics); the app's own lifespan still refuses bad weights.
