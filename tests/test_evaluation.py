@@ -29,5 +29,5 @@ def test_robustness_report_scores_every_distortion(mnist_data):
     test = mnist_data.test
     report = robustness_report(model, test.images[:300], test.labels[:300])
     assert set(report) == {d.name for d in DISTORTIONS}
-    assert report["shifted_4px"] > 0.9 > report["shifted_4px_uncentred"]
+    assert report["shifted_4px"] > 0.95 and report["shifted_4px"] > report["shifted_4px_uncentred"]
     assert all(0 <= v <= 1 for v in report.values())
