@@ -20,9 +20,10 @@ from backend.nn.weights import WeightsError, load_model
 
 logger = logging.getLogger(__name__)
 
-# OpenBLAS packs the weights before a matrix product, so on this kind of machine a product of 2 or 3
-# rows costs more than 2 or 3 single-row (matrix-vector) products; from 4 rows on the product wins.
-GEMM_MIN_ROWS = 4
+# OpenBLAS's matrix product is slow for a few rows: on the 2-core dev box (784-800-800-10 ensemble of
+# two) 2 rows take 615 us as one product but 280 us as two matrix-vector products; 4 to 6 rows cost
+# about the same either way, and from 8 rows on the product wins (8: 680 us against 1070 us).
+GEMM_MIN_ROWS = 8
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,18 @@ DESCRIPTION = (
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    try:
-        app.state.model = load_served_model(settings.model_dir)
-    except WeightsError as err:
-        logger.critical("cannot serve, the weights are unusable: %s", err)
-        raise
+    preloaded = getattr(app.state, "preloaded_model", None)
+    if preloaded is not None:
+        # backend.serve loaded and checked the weights before forking this worker: its arrays are
+        # shared with the other workers (one copy in RAM and in the CPU cache), and a worker that
+        # gunicorn restarts later does not depend on the files still being there
+        app.state.model = preloaded
+    else:
+        try:
+            app.state.model = load_served_model(settings.model_dir)
+        except WeightsError as err:
+            logger.critical("cannot serve, the weights are unusable: %s", err)
+            raise
     app.state.batcher = MicroBatcher(app.state.model)
     app.state.heavy_work_limiter = anyio.CapacityLimiter(HEAVY_WORK_THREADS)
     yield

@@ -3,10 +3,12 @@
 The app is imported and the weights are loaded and checked once, here, before any worker exists:
 unusable weights end the process with status 1 and a log line naming the file. Then gunicorn forks
 WORKERS uvicorn workers from this already-imported process (the usual FastAPI deployment: gunicorn
-as the process manager, uvicorn-worker as the worker class). Forking an imported process is what
-keeps start-up short: a worker only runs the app's lifespan (loading the weights, tens of
-milliseconds) instead of importing NumPy and FastAPI again, which is most of a second on two cores.
-gunicorn also restarts a worker that dies, and stops with a non-zero status if one cannot start.
+as the process manager, uvicorn-worker as the worker class). Forking is what keeps start-up short
+(a worker imports nothing and loads nothing: NumPy and FastAPI alone take most of a second on two
+cores) and it leaves one copy of the weights, shared by all workers, in memory and in the CPU's
+cache: /predict reads all the weights for every digit, so that matters. gunicorn also restarts a
+worker that dies (it gets the same weights, even if the files have gone since), and stops with a
+non-zero status if one cannot start.
 
 Before anything imports NumPy or prometheus-client: each worker's BLAS gets cores / workers threads,
 so the workers do not fight over the cores, and with several workers PROMETHEUS_MULTIPROC_DIR points
@@ -64,7 +66,7 @@ def main() -> int:
         from backend.nn.weights import WeightsError
 
         try:
-            load_served_model(settings.model_dir)
+            app.state.preloaded_model = load_served_model(settings.model_dir)  # see main.lifespan
         except WeightsError as err:
             logger.critical("cannot serve, the weights are unusable: %s", err)
             return 1

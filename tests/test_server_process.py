@@ -196,11 +196,15 @@ def test_a_worker_that_dies_is_replaced_and_the_server_keeps_answering(tmp_path,
     try:
         running.wait_ready()
         wait_for(lambda: len(worker_pids(running.process.pid)) == 2, "both workers")  # ready means one is up
+        expected = httpx.post(f"{running.url}/predict", json={"pixels": EXAMPLE_PIXELS}, timeout=10).json()
+        shutil.rmtree(weights_copy)  # the replacement worker must not need the files
         victim = min(worker_pids(running.process.pid))
         os.kill(victim, signal.SIGKILL)
         wait_for(lambda: victim not in (now := worker_pids(running.process.pid)) and len(now) == 2, "a replacement worker")
-        for _ in range(10):
-            assert httpx.post(f"{running.url}/predict", json={"pixels": EXAMPLE_PIXELS}, timeout=10).status_code == 200
+        for _ in range(10):  # fresh connections: both workers, the new one included, answer
+            answer = httpx.post(f"{running.url}/predict", json={"pixels": EXAMPLE_PIXELS}, timeout=10)
+            assert answer.status_code == 200
+            assert answer.json() == expected
     finally:
         running.stop()
     assert running.process.returncode == 0
