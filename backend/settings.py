@@ -1,14 +1,14 @@
 """The service's settings: one typed, frozen object read from environment variables.
 
 Every knob of the running service lives here, with its default and its limits, so `main.py`, the
-routes and `serve.py` never read `os.environ` themselves. What this module leaves out: anything about
-the model itself (that is the model card's job) and uvicorn's own flags beyond host, port, workers
-and log level.
+routes and `serve.py` never parse environment variables themselves. What this module leaves out:
+anything about the model itself (that is the model card's job) and the process manager's own flags
+beyond host, port, workers, log level and the shutdown grace period.
 
     MODEL_DIR        folder holding model.npz + model.json       (default: the repo's model_weights/)
     FRONTEND_DIR     folder served at "/"                         (default: the repo's frontend/)
     HOST, PORT       where `python -m backend.serve` listens      (127.0.0.1, 8000)
-    WORKERS          uvicorn worker processes                     (2: one per core of the target box)
+    WORKERS          worker processes of `python -m backend.serve` (2: one per core of the target box)
     CORS_ORIGINS     comma-separated origins allowed cross-origin (none: same origin only)
     BATCH_MAX        most images in one /predict/batch or V2 infer (1000)
     BODY_MAX_BYTES   request-body cap                             (sized for the largest legal batch)
