@@ -8,7 +8,7 @@ PORT ?= 8000
 MNIST_DIR ?= $(if $(wildcard ../shared/datasets/mnist),$(abspath ../shared/datasets/mnist),)
 export MNIST_DIR
 
-.PHONY: install dev browser run test train evaluate
+.PHONY: install dev browser run test train evaluate bench-train bench-serve soak
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,15 @@ train: install
 
 evaluate: install
 	$(PY) scripts/evaluate.py --json
+
+# benchmarks (numbers in the README); bench-train installs PyTorch 2.13.0 (CPU) for the comparison only
+bench-train: install
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) scripts/bench_train.py
+
+bench-serve: install
+	@command -v wrk >/dev/null || { echo "bench-serve needs wrk: apt-get install -y wrk" >&2; exit 2; }
+	$(PY) scripts/bench_serve.py
+
+soak: dev
+	$(PY) scripts/soak.py

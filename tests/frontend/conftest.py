@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from tests.frontend.harness import CHROMIUM, CHROMIUM_ARGS, PageWatch, ServerDidNotStart, running_server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # module, not session: sync Playwright holds an event loop open until closed
 def server_url() -> Iterator[str]:
     """Base URL ("http://127.0.0.1:PORT") of a live `uvicorn backend.main:app`."""
     try:
@@ -26,7 +26,7 @@ def server_url() -> Iterator[str]:
         pytest.fail(str(err))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # module, not session: sync Playwright holds an event loop open until closed
 def browser() -> Iterator[Browser]:
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)"
     with sync_playwright() as playwright:
