@@ -40,7 +40,7 @@ evaluate: install
 # benchmarks (numbers in the README); bench-train installs PyTorch 2.13.0 (CPU) for the comparison only
 bench-train: install
 	$(PY) -m pip install --quiet -e '.[bench]'
-	$(PY) scripts/bench_train.py
+	$(PY) scripts/bench_train.py --repeats 3
 
 bench-serve: install
 	@command -v wrk >/dev/null || { echo "bench-serve needs wrk: apt-get install -y wrk" >&2; exit 2; }

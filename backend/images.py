@@ -62,7 +62,7 @@ def decode_gray(data: bytes, max_pixels: int) -> np.ndarray:
     try:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLargeError(f"the image has more than {max_pixels / 1e6:g} megapixels") from None
+        raise ImageTooLargeError(f"the image has more than {_refusal_limit(max_pixels) / 1e6:g} megapixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise InvalidImageError("the body is not a PNG or JPEG image") from None
     width, height = image.size
@@ -78,10 +78,15 @@ def decode_gray(data: bytes, max_pixels: int) -> np.ndarray:
         image = ImageOps.exif_transpose(image)  # also loads the pixels
         image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLargeError(f"the image has more than {max_pixels / 1e6:g} megapixels") from None
+        raise ImageTooLargeError(f"the image has more than {_refusal_limit(max_pixels) / 1e6:g} megapixels") from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         raise InvalidImageError(f"the {image.format} image cannot be decoded ({err})") from None
     return _gray_levels(_reduce(_common_mode(image)))
+
+
+def _refusal_limit(max_pixels: int) -> int:
+    """Pillow refuses past its own MAX_IMAGE_PIXELS (a backstop kept even when the setting is higher)."""
+    return min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
 
 
 def _common_mode(image: Image.Image) -> Image.Image:

@@ -157,7 +157,8 @@ def download(name: str, data_dir: Path, mirrors=MIRRORS, progress: ProgressHook 
 def _fetch(url: str, data_dir: Path, name: str, progress: ProgressHook | None) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=data_dir)
     try:
-        with urllib.request.urlopen(url, timeout=30) as response, os.fdopen(fd, "wb") as out:
+        # the file first: it is closed even when the connection fails
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as response:
             total = int(response.headers.get("Content-Length") or 0)
             done = 0
             while chunk := response.read(1 << 16):
@@ -199,7 +200,8 @@ def load_mnist(
     arrays = {key: load_file(directory, name, allow_download, progress) for key, name in FILES.items()}
     train_x, train_y = to_rows(arrays["train_images"]), arrays["train_labels"].astype(np.int64)
     cut = len(train_y) - validation_size
-    assert 0 < cut <= len(train_y), "validation split must leave training data"
+    if not 0 < cut < len(train_y):
+        raise ValueError(f"validation_size must be between 1 and {len(train_y) - 1}, got {validation_size}")
     return Mnist(
         train=Split(train_x[:cut], train_y[:cut]),
         validation=Split(train_x[cut:], train_y[cut:]),

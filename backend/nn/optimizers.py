@@ -112,12 +112,20 @@ class Optimizer:
     def _adam(self, i: int, param: np.ndarray, grad: np.ndarray, lr: float) -> None:
         cfg = self.config
         m, v = self.state[i], self.second[i]
+        # in place, grad doubling as scratch (as in _momentum)
+        m -= grad
         m *= cfg.beta1
-        m += (1 - cfg.beta1) * grad
+        m += grad  # m <- b1 m + (1 - b1) g
+        grad *= grad
+        v -= grad
         v *= cfg.beta2
-        v += (1 - cfg.beta2) * grad * grad
+        v += grad  # v <- b2 v + (1 - b2) g^2
         corrected_lr = lr * math.sqrt(1 - cfg.beta2**self.steps) / (1 - cfg.beta1**self.steps)
-        param -= corrected_lr * m / (np.sqrt(v) + cfg.eps)
+        np.sqrt(v, out=grad)
+        grad += cfg.eps
+        np.divide(m, grad, out=grad)
+        grad *= corrected_lr
+        param -= grad
 
 
 def _clip_row_norms(weights: np.ndarray, max_norm: float) -> None:

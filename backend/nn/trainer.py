@@ -108,6 +108,7 @@ def train_network(config: TrainConfig, train: Split, validation: Split, seed: in
     net = Network.initialise(config.network, rng)
     optimizer = Optimizer(config.optimizer, net.parameters)
     n = len(train)
+    targets = one_hot(train.labels)  # (N, 10), built once rather than per batch
     batches_per_epoch = -(-n // config.batch_size)
     total_steps = config.epochs * batches_per_epoch
     best_accuracy, best_epoch, best_params = -1.0, 0, None
@@ -121,7 +122,7 @@ def train_network(config: TrainConfig, train: Split, validation: Split, seed: in
         for b in range(batches_per_epoch):
             idx = order[b * config.batch_size : (b + 1) * config.batch_size]
             lr = scheduled_rate(config.optimizer.learning_rate, config.schedule, step / total_steps)
-            loss = train_step(net, optimizer, config, images[idx], one_hot(train.labels[idx]), lr, rng)
+            loss = train_step(net, optimizer, config, images[idx], targets[idx], lr, rng)
             running += (loss - running) / (b + 1)
             step += 1
             if on_batch:

@@ -150,7 +150,10 @@ def read_infer_request(body: bytes, batch_max: int) -> tuple[str | None, Any]:
         raise PayloadError([error("value_error", (*loc, "name"), f"unknown input {tensor['name']!r}; the model's input is {INPUT_NAME!r}")])
     if tensor["datatype"] != DATATYPE:
         raise PayloadError([error("value_error", (*loc, "datatype"), f"datatype must be {DATATYPE!r}, got {tensor['datatype']!r}")])
-    if "binary_data_size" in (tensor.get("parameters") or {}):
+    parameters = tensor.get("parameters")
+    if parameters is not None and not isinstance(parameters, dict):
+        raise PayloadError([error("dict_type", (*loc, "parameters"), f"parameters must be an object, got {json_type(parameters)}")])
+    if "binary_data_size" in (parameters or {}):
         raise PayloadError([error("value_error", (*loc, "parameters"), "the binary tensor extension is not supported: send data as JSON")])
     n_images = check_shape(tensor["shape"], (*loc, "shape"), batch_max)
     data = tensor["data"]

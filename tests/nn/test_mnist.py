@@ -124,3 +124,9 @@ def test_real_mnist_matches_its_published_facts(mnist_data):
     assert np.bincount(mnist_data.test.labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert mnist_data.train.labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     assert mnist_data.test.labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+
+
+def test_a_validation_split_must_leave_both_sides_non_empty(monkeypatch):
+    for size in (0, 60000):
+        with pytest.raises(ValueError, match="validation_size must be between 1 and 59999"):
+            mnist.load_mnist(validation_size=size)

@@ -97,13 +97,14 @@ async def test_infer_on_a_version_path_and_with_the_output_named(client):
         ({"inputs": [tensor(EXAMPLE_PIXELS), tensor(EXAMPLE_PIXELS)]}, "exactly one input"),
         ({"inputs": [{"name": "input", "shape": [1, 784], "datatype": "FP32"}]}, "data"),
         ({"inputs": [{**tensor(EXAMPLE_PIXELS), "parameters": {"binary_data_size": 3136}}]}, "binary"),
+        ({"inputs": [{**tensor(EXAMPLE_PIXELS), "parameters": 5}]}, "parameters must be an object"),
         ({"inputs": [tensor(EXAMPLE_PIXELS)], "outputs": [{"name": "logits"}]}, "probabilities"),
         ({"inputs": [tensor(EXAMPLE_PIXELS)], "id": 5}, "id"),
         ({"input": [tensor(EXAMPLE_PIXELS)]}, "inputs"),
         ([1, 2], "object"),
     ],
     ids=["input-name", "datatype", "shape-rank", "data-length", "range", "boolean", "string", "ragged", "no-input",
-         "two-inputs", "no-data", "binary-extension", "unknown-output", "numeric-id", "missing-inputs", "not-object"],
+         "two-inputs", "no-data", "binary-extension", "parameters-not-object", "unknown-output", "numeric-id", "missing-inputs", "not-object"],
 )
 async def test_infer_errors_are_400_with_an_error_message(client, payload, words):
     status, body = await infer(client, payload)
