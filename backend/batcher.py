@@ -38,9 +38,10 @@ class MicroBatcher:
         return await future
 
     def _run_queue(self) -> None:
-        queue, self._queue = self._queue, []
-        for start in range(0, len(queue), MAX_ROWS):
-            self._run(queue[start : start + MAX_ROWS])
+        batch, self._queue = self._queue[:MAX_ROWS], self._queue[MAX_ROWS:]
+        if self._queue:  # the rest waits one turn, so other requests get the loop in between
+            asyncio.get_running_loop().call_soon(self._run_queue)
+        self._run(batch)
 
     def _run(self, batch: list[tuple[np.ndarray, asyncio.Future[dict[str, Any]]]]) -> None:
         try:
