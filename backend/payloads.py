@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 import orjson
+from backend.nn.model import N_INPUTS
 
-N_PIXELS = 784
+N_PIXELS = N_INPUTS  # the network's input size: 28x28 pixels, row by row
 MAX_ERRORS = 10  # enough to see a pattern without echoing a whole bad batch back
 
 Loc = tuple[str | int, ...]

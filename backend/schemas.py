@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from backend.nn.model import N_INPUTS
 
-N_PIXELS = 784
+N_PIXELS = N_INPUTS  # the network's input size: 28x28 pixels, row by row
 
 Pixel = Annotated[float, Field(ge=0, le=1)]
 Pixels = Annotated[list[Pixel], Field(min_length=N_PIXELS, max_length=N_PIXELS, description="28x28 pixels, row by row; 0 = background, 1 = ink (white digit on black, as in MNIST).")]

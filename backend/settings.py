@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 SERVICE_NAME = "draw-a-digit"
 SERVICE_VERSION = "0.1.0"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-N_PIXELS = 784
+N_PIXELS = 784  # = backend.nn.model.N_INPUTS; not imported: serve.py reads settings before NumPy may load
 # A number in a compact JSON body is at most 23 characters (the repr of any float64 in [0, 1], e.g.
 # "2.2250738585072014e-308") plus ", ": 25 bytes covers every legal pixel value written compactly.
 BYTES_PER_NUMBER = 25

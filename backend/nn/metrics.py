@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 
-N_CLASSES = 10
+from .model import N_CLASSES
 
 
 def predict_in_batches(predict_proba: Callable[[np.ndarray], np.ndarray], x: np.ndarray, batch: int = 2000) -> np.ndarray:

@@ -19,7 +19,7 @@ from .augment import NO_AUGMENTATION, AugmentConfig, augment
 from .costs import COSTS, cost_value, output_delta
 from .metrics import accuracy, predict_in_batches
 from .mnist import Split
-from .model import Model
+from .model import N_CLASSES, Model
 from .network import Network, NetworkConfig
 from .optimizers import Optimizer, OptimizerConfig, ScheduleConfig, scheduled_rate
 
@@ -88,7 +88,7 @@ BatchCallback = Callable[[int, int, float], None]  # (batch index, batches per e
 
 def one_hot(labels: np.ndarray, dtype=np.float32) -> np.ndarray:
     """(B,) ints -> (B, 10) rows with a single 1."""
-    return np.eye(10, dtype=dtype)[labels]
+    return np.eye(N_CLASSES, dtype=dtype)[labels]
 
 
 def train_step(net: Network, optimizer: Optimizer, config: TrainConfig, x: np.ndarray, y: np.ndarray,
