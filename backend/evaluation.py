@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backend.nn.augment import bilinear_sample, dilate, erode
-from backend.nn.metrics import accuracy, confusion_matrix, predict_in_batches
+from backend.nn.metrics import accuracy, confusion_matrix, predict_labels
 from backend.nn.model import Model
 from backend.preprocess import EmptyImageError, ink_to_mnist
 
@@ -44,7 +44,7 @@ DISTORTIONS = (
 
 def score_test_set(model: Model, images: np.ndarray, labels: np.ndarray) -> dict:
     """{'accuracy', 'n', 'confusion'} for images (N, 784) and labels (N,)."""
-    predicted = predict_in_batches(model.predict_proba, images).argmax(axis=1)
+    predicted = predict_labels(model.predict_proba, images)
     return {
         "accuracy": accuracy(labels, predicted),
         "n": int(len(labels)),
@@ -55,11 +55,7 @@ def score_test_set(model: Model, images: np.ndarray, labels: np.ndarray) -> dict
 def robustness_report(model: Model, images: np.ndarray, labels: np.ndarray,
                       distortions=DISTORTIONS) -> dict[str, float]:
     """Accuracy on each distorted copy of the test set, keyed by distortion name."""
-    return {d.name: accuracy(labels, _predict(model, distort(images, d))) for d in distortions}
-
-
-def _predict(model: Model, images: np.ndarray) -> np.ndarray:
-    return predict_in_batches(model.predict_proba, images).argmax(axis=1)
+    return {d.name: accuracy(labels, predict_labels(model.predict_proba, distort(images, d))) for d in distortions}
 
 
 def distort(images: np.ndarray, d: Distortion) -> np.ndarray:

@@ -42,7 +42,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

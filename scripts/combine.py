@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.nn.metrics import accuracy, confusion_matrix, predict_in_batches  # noqa: E402
+from backend.evaluation import score_test_set  # noqa: E402
+from backend.nn.metrics import accuracy, predict_labels  # noqa: E402
 from backend.nn.mnist import load_mnist  # noqa: E402
 from backend.nn.model import Model  # noqa: E402
 from backend.nn.presets import PRESETS  # noqa: E402
@@ -46,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     config = dataclasses.replace(configs[0], ensemble=len(model.members), seed=seeds[0])
 
     data = load_mnist(args.data_dir)
-    val_acc = accuracy(data.validation.labels, predict_in_batches(model.predict_proba, data.validation.images).argmax(1))
-    predicted = predict_in_batches(model.predict_proba, data.test.images).argmax(1)
+    val_acc = accuracy(data.validation.labels, predict_labels(model.predict_proba, data.validation.images))
+    test = score_test_set(model, data.test.images, data.test.labels)
     card = {
         **{k: cards[0][k] for k in ("input", "data", "versions") if k in cards[0]},
         "name": f"mnist-mlp-{cards[0].get('preset', 'custom')}",
@@ -61,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         "member_validation_accuracy": [c["validation_accuracy"] for c in cards],
         "member_test_accuracy": [c["test_accuracy"] for c in cards],
         "validation_accuracy": val_acc,
-        "test_accuracy": accuracy(data.test.labels, predicted),
-        "test_confusion": confusion_matrix(data.test.labels, predicted).tolist(),
+        "test_accuracy": test["accuracy"],
+        "test_confusion": test["confusion"],
         "training_wall_time_s": round(sum(c["training_wall_time_s"] for c in cards), 1),
     }
     save_model(model, args.out, card)

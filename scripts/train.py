@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 
 from backend.nn.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS  # noqa: E402
 from backend.nn.costs import COSTS  # noqa: E402
-from backend.nn.metrics import accuracy, confusion_matrix, predict_in_batches  # noqa: E402
+from backend.evaluation import score_test_set  # noqa: E402
 from backend.nn.mnist import VALIDATION_SIZE, load_mnist  # noqa: E402
 from backend.nn.optimizers import OPTIMIZERS, SCHEDULES  # noqa: E402
 from backend.nn.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
@@ -134,8 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     result = train(config, train_split, data.validation, on_epoch=progress.epoch, on_batch=progress.batch)
 
     # the test set is touched once, after selection, only to report
-    test_predicted = predict_in_batches(result.model.predict_proba, data.test.images).argmax(1)
-    test_accuracy = accuracy(data.test.labels, test_predicted)
+    test = score_test_set(result.model, data.test.images, data.test.labels)
     card = {
         "name": f"mnist-mlp-{args.preset}",
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -147,13 +146,13 @@ def main(argv: list[str] | None = None) -> int:
         "data": {"files_sha256": data.hashes, "train_images": len(train_split), "validation_images": len(data.validation)},
         "best_epochs": result.best_epochs,
         "validation_accuracy": result.validation_accuracy,
-        "test_accuracy": test_accuracy,
-        "test_confusion": confusion_matrix(data.test.labels, test_predicted).tolist(),
+        "test_accuracy": test["accuracy"],
+        "test_confusion": test["confusion"],
         "training_wall_time_s": round(result.seconds, 2),
         "versions": {"python": platform.python_version(), "numpy": np.__version__},
     }
     card_path = save_model(result.model, args.out, card)
-    print(f"validation accuracy {result.validation_accuracy:.4f}  test accuracy {test_accuracy:.4f}  "
+    print(f"validation accuracy {result.validation_accuracy:.4f}  test accuracy {test['accuracy']:.4f}  "
           f"training {result.seconds:.0f}s  -> {card_path.parent}")
     return 0
 

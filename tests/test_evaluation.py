@@ -1,5 +1,3 @@
-import numpy as np
-
 from backend.evaluation import DISTORTIONS, Distortion, distort, robustness_report
 from backend.nn.weights import load_model
 from backend.preprocess import centre_of_mass

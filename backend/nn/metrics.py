@@ -14,6 +14,11 @@ def predict_in_batches(predict_proba: Callable[[np.ndarray], np.ndarray], x: np.
     return np.concatenate([predict_proba(x[i : i + batch]) for i in range(0, len(x), batch)])
 
 
+def predict_labels(predict_proba: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Most likely digit per row: (N, 784) -> (N,)."""
+    return predict_in_batches(predict_proba, x).argmax(axis=1)
+
+
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     """counts[true, predicted], shape (10, 10)."""
     counts = np.zeros((N_CLASSES, N_CLASSES), dtype=np.int64)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .augment import NO_AUGMENTATION, AugmentConfig
+from .augment import AugmentConfig
 from .network import NetworkConfig
 from .optimizers import OptimizerConfig, ScheduleConfig
 from .trainer import TrainConfig

@@ -17,7 +17,7 @@ import numpy as np
 
 from .augment import NO_AUGMENTATION, AugmentConfig, augment
 from .costs import COSTS, cost_value, output_delta
-from .metrics import accuracy, predict_in_batches
+from .metrics import accuracy, predict_labels
 from .mnist import Split
 from .model import N_CLASSES, Model
 from .network import Network, NetworkConfig
@@ -127,7 +127,7 @@ def train_network(config: TrainConfig, train: Split, validation: Split, seed: in
             step += 1
             if on_batch:
                 on_batch(b, batches_per_epoch, running)
-        val_acc = accuracy(validation.labels, predict_in_batches(net.predict_proba, validation.images).argmax(1))
+        val_acc = accuracy(validation.labels, predict_labels(net.predict_proba, validation.images))
         is_best = val_acc > best_accuracy
         if is_best:
             best_accuracy, best_epoch = val_acc, epoch
@@ -156,5 +156,5 @@ def train(config: TrainConfig, train_split: Split, validation: Split,
         best_epochs.append(best_epoch)
         history.extend(member_history)
     model = Model(members)
-    val_acc = accuracy(validation.labels, predict_in_batches(model.predict_proba, validation.images).argmax(1))
+    val_acc = accuracy(validation.labels, predict_labels(model.predict_proba, validation.images))
     return TrainResult(model, best_epochs, val_acc, history, time.perf_counter() - started)

@@ -1,7 +1,6 @@
 """Saving and loading: bit-exact round trips, and clear refusals of anything damaged or mismatched."""
 
 import json
-import zipfile
 
 import numpy as np
 import pytest

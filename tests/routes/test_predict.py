@@ -317,7 +317,7 @@ async def test_image_light_ink_on_dark_gives_the_same_pixels_as_dark_on_light(cl
 
 async def test_image_of_an_mnist_digit_is_read_like_the_digit_itself(client, mnist_data, direct_model):
     for index in range(5):
-        pixels, label = mnist_data.test.images[index], int(mnist_data.test.labels[index])
+        pixels = mnist_data.test.images[index]
         response = await client.post("/predict/image", content=mnist_png(pixels), headers={"content-type": "image/png"})
         assert response.status_code == 200
         used = np.array(response.json()["pixels"])
