@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backend.nn.augment import bilinear_sample, dilate, erode
+from backend.nn.augment import affine_source_coordinates, bilinear_sample, dilate, erode
 from backend.nn.metrics import accuracy, confusion_matrix, predict_labels
 from backend.nn.model import Model
 from backend.preprocess import EmptyImageError, ink_to_mnist
@@ -83,17 +83,7 @@ def _frame(ink: np.ndarray) -> np.ndarray:
 
 def _affine(canvas: np.ndarray, d: Distortion) -> np.ndarray:
     """Rotate and scale about the canvas centre, then shift; bilinear resampling."""
-    n = len(canvas)
-    centre = (CANVAS - 1) / 2.0
-    index = np.arange(CANVAS, dtype=np.float32) - centre
-    out_r, out_c = np.meshgrid(index, index, indexing="ij")
-    angle = np.deg2rad(d.rotation_deg)
-    cos, sin = np.cos(angle), np.sin(angle)
-    # inverse map: where in the source each output pixel comes from
-    rows = (cos * (out_r - d.shift[0]) - sin * (out_c - d.shift[1])) / d.scale + centre
-    cols = (sin * (out_r - d.shift[0]) + cos * (out_c - d.shift[1])) / d.scale + centre
-    rows = np.broadcast_to(rows.astype(np.float32), (n, CANVAS, CANVAS))
-    cols = np.broadcast_to(cols.astype(np.float32), (n, CANVAS, CANVAS))
+    same = np.ones(len(canvas), dtype=np.float32)
+    rows, cols = affine_source_coordinates(CANVAS, same * np.float32(np.deg2rad(d.rotation_deg)), same * d.scale,
+                                           same * d.scale, same * 0, same * d.shift[0], same * d.shift[1])
     return bilinear_sample(canvas, rows, cols)
-
-

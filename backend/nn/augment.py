@@ -58,29 +58,36 @@ def _augment_chunk(images: np.ndarray, rng: np.random.Generator, config: Augment
 
 def _source_coordinates(n: int, rng: np.random.Generator, config: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
     """For every output pixel of every image, where to read in the source: two (N, 28, 28) arrays."""
-    centre = (SIDE - 1) / 2.0
-    index = np.arange(SIDE, dtype=np.float32) - centre
-    out_r, out_c = np.meshgrid(index, index, indexing="ij")  # (28,28) each
-
     angle = np.deg2rad(rng.uniform(-config.rotation_deg, config.rotation_deg, n)).astype(np.float32)
     scale_r = rng.uniform(1 - config.scale, 1 + config.scale, n).astype(np.float32)
     scale_c = rng.uniform(1 - config.scale, 1 + config.scale, n).astype(np.float32)
     shear = rng.uniform(-config.shear, config.shear, n).astype(np.float32)
     shift = rng.uniform(-config.shift_px, config.shift_px, (2, n)).astype(np.float32)
 
-    # inverse map output -> source: undo scale, then rotation, then shear (a 2x2 matrix per image)
-    cos, sin = np.cos(angle), np.sin(angle)
-    m_rr, m_rc = cos / scale_r, -sin / scale_r
-    m_cr, m_cc = (sin + shear * cos) / scale_c, (cos - shear * sin) / scale_c
-    rows = m_rr[:, None, None] * out_r + m_rc[:, None, None] * out_c + (centre - shift[0])[:, None, None]
-    cols = m_cr[:, None, None] * out_r + m_cc[:, None, None] * out_c + (centre - shift[1])[:, None, None]
-
+    rows, cols = affine_source_coordinates(SIDE, angle, scale_r, scale_c, shear, shift[0], shift[1])
     if config.elastic_alpha > 0:
         smooth = gaussian_matrix(SIDE, config.elastic_sigma)
         for coords in (rows, cols):
             field = rng.uniform(-1, 1, (n, SIDE, SIDE)).astype(np.float32)
             coords += config.elastic_alpha * smooth_fields(field, smooth)
     return rows, cols
+
+
+def affine_source_coordinates(side: int, angle, scale_r, scale_c, shear, shift_r, shift_c) -> tuple[np.ndarray, np.ndarray]:
+    """Source coordinates (N, side, side) x 2 of an affine map about the image centre, per image.
+
+    Each parameter is an (N,) array: rotation angle (radians), scale per axis, shear, shift in pixels.
+    The map is inverted (output -> source): undo scale, then rotation, then shear, a 2x2 matrix per image.
+    """
+    centre = (side - 1) / 2.0
+    index = np.arange(side, dtype=np.float32) - centre
+    out_r, out_c = np.meshgrid(index, index, indexing="ij")  # (side,side) each
+    cos, sin = np.cos(angle), np.sin(angle)
+    m_rr, m_rc = cos / scale_r, -sin / scale_r
+    m_cr, m_cc = (sin + shear * cos) / scale_c, (cos - shear * sin) / scale_c
+    rows = m_rr[:, None, None] * out_r + m_rc[:, None, None] * out_c + (centre - shift_r)[:, None, None]
+    cols = m_cr[:, None, None] * out_r + m_cc[:, None, None] * out_c + (centre - shift_c)[:, None, None]
+    return rows.astype(np.float32, copy=False), cols.astype(np.float32, copy=False)
 
 
 def smooth_fields(fields: np.ndarray, smooth: np.ndarray) -> np.ndarray:
