@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.metrics import PREDICTIONS
+from backend.telemetry import PREDICTIONS
 from backend.nn.model import N_CLASSES, N_INPUTS, Model
 from backend.nn.weights import WeightsError, load_model
 

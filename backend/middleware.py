@@ -2,7 +2,7 @@
 
 Pure ASGI (no BaseHTTPMiddleware) so that nothing buffers a body or wraps a response in a stream:
 each of these only watches or rewrites the messages that pass through. What this module leaves out:
-CORS (Starlette's CORSMiddleware, configured in main.py) and the metric definitions (metrics.py).
+CORS (Starlette's CORSMiddleware, configured in main.py) and the metric definitions (telemetry.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.metrics import LATENCY, REQUESTS
+from backend.telemetry import LATENCY, REQUESTS
 
 # Everything the page needs comes from its own origin; data: images cover canvas snapshots.
 CONTENT_SECURITY_POLICY = (

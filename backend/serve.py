@@ -12,7 +12,7 @@ non-zero status if one cannot start.
 
 Before anything imports NumPy or prometheus-client: BLAS gets one thread per worker (the workers are
 the parallelism; see main()), and with several workers PROMETHEUS_MULTIPROC_DIR points
-at a fresh folder so /metrics adds up all workers (see metrics.py). SIGTERM (docker stop, Kubernetes)
+at a fresh folder so /metrics adds up all workers (see telemetry.py). SIGTERM (docker stop, Kubernetes)
 stops accepting connections and lets in-flight requests finish for up to SHUTDOWN_TIMEOUT_S seconds,
 then exits 0; Ctrl-C (SIGINT) is gunicorn's quick shutdown.
 

@@ -77,8 +77,8 @@ class Network:
         self.config = config
         self.weights = weights
         self.biases = biases
-        self.hidden: Activation = get_activation(config.activation)
-        self.output: Activation = get_activation(config.output_activation)
+        self.hidden_activation: Activation = get_activation(config.activation)
+        self.output_activation: Activation = get_activation(config.output_activation)
 
     @classmethod
     def initialise(cls, config: NetworkConfig, rng: np.random.Generator, dtype=np.float32) -> "Network":
@@ -107,7 +107,7 @@ class Network:
         z = a_prev @ self.weights[l].T  # (B,n_in)@(n_in,n_out) -> (B,n_out)
         z += self.biases[l]
         is_output = l == len(self.weights) - 1
-        return (self.output if is_output else self.hidden).forward(z)
+        return (self.output_activation if is_output else self.hidden_activation).forward(z)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Output activations for inputs x (B, 784) -> (B, 10); no dropout."""
@@ -150,7 +150,7 @@ class Network:
             grad_a = delta @ self.weights[l]  # (B,n_out)@(n_out,n_in) -> (B,n_in)
             if cache.masks[l] is not None:
                 grad_a *= cache.masks[l]
-            delta = self.hidden.backward(cache.activations[l], grad_a)
+            delta = self.hidden_activation.backward(cache.activations[l], grad_a)
         return grads
 
 

@@ -95,7 +95,7 @@ def train_step(net: Network, optimizer: Optimizer, config: TrainConfig, x: np.nd
                learning_rate: float, rng: np.random.Generator) -> float:
     """One mini-batch of gradient descent; returns the batch's cost before the step."""
     cache = net.forward_train(x, rng, config.dropout, config.input_dropout)
-    delta = output_delta(config.cost, net.output, cache.output, y)
+    delta = output_delta(config.cost, net.output_activation, cache.output, y)
     grads = net.backward(cache, delta)
     optimizer.step(grads, learning_rate)
     return cost_value(config.cost, cache.output, y)

@@ -1,10 +1,10 @@
-"""GET /metrics: Prometheus' text exposition format (see backend/metrics.py for what is counted)."""
+"""GET /metrics: Prometheus' text exposition format (see backend/telemetry.py for what is counted)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from backend.metrics import exposition
+from backend.telemetry import exposition
 
 router = APIRouter()
 

@@ -25,7 +25,7 @@ def small_problem(activation, output, seed=0):
 
 def analytic_gradients(net, x, y, cost):
     cache = net.forward_train(x)
-    return net.backward(cache, output_delta(cost, net.output, cache.output, y))
+    return net.backward(cache, output_delta(cost, net.output_activation, cache.output, y))
 
 
 def numeric_gradient(net, x, y, cost, param, eps=1e-6):
@@ -125,4 +125,4 @@ def test_config_rejects_bad_architectures():
         NetworkConfig((784, 10), activation="swish")
     with pytest.raises(ValueError, match="cross-entropy cost needs a softmax"):
         net, x, y = small_problem("relu", "sigmoid")
-        output_delta("cross_entropy", net.output, net.predict_proba(x), y)
+        output_delta("cross_entropy", net.output_activation, net.predict_proba(x), y)
