@@ -23,15 +23,10 @@ import orjson
 import pytest
 
 from backend.schemas import EXAMPLE_PIXELS
+from scripts.live_server import free_port
 from tests.service_helpers import SEVEN, SHIPPED_WEIGHTS, settings_for, stroke_digit_png
 
 READY_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Server:

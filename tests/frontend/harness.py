@@ -9,7 +9,6 @@ through Playwright: never a downloaded browser build. PageWatch records what a p
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
+
+from scripts.live_server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90.0
@@ -37,12 +38,6 @@ CHROMIUM_ARGS = [
 
 class ServerDidNotStart(RuntimeError):
     """The server exited or was not healthy in time; the message holds its log."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
