@@ -12,6 +12,7 @@ What this leaves out: whether the framing is MNIST's (tests/test_preprocess.py c
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -106,10 +107,11 @@ def test_ink_to_mnist_takes_integer_and_boolean_pixels(image: np.ndarray) -> Non
         assert_valid_input(outcome)
 
 
+@pytest.mark.parametrize("function", [ink_to_mnist, gray_to_ink], ids=["ink_to_mnist", "gray_to_ink"])
 @EXAMPLES
 @given(hnp.arrays(np.float64, wrong_shapes, elements=unit(np.float64)))
-def test_ink_to_mnist_refuses_anything_but_a_non_empty_2d_image_with_a_value_error(image: np.ndarray) -> None:
-    outcome = mnist_or_clear_error(ink_to_mnist, image)
+def test_anything_but_a_non_empty_2d_image_is_refused_with_a_value_error(function, image: np.ndarray) -> None:
+    outcome = mnist_or_clear_error(function, image)
     assert isinstance(outcome, ValueError) and not isinstance(outcome, EmptyImageError)
     assert str(image.shape) in str(outcome), "the message should say which shape it got"
 
@@ -152,10 +154,3 @@ def test_a_photo_through_gray_to_ink_and_ink_to_mnist_gives_a_valid_vector_or_a_
     if not isinstance(outcome, ValueError):
         assert_valid_input(outcome)
 
-
-@EXAMPLES
-@given(hnp.arrays(np.float64, wrong_shapes, elements=unit(np.float64)))
-def test_gray_to_ink_refuses_anything_but_a_non_empty_2d_picture_with_a_value_error(gray: np.ndarray) -> None:
-    outcome = mnist_or_clear_error(gray_to_ink, gray)
-    assert isinstance(outcome, ValueError) and not isinstance(outcome, EmptyImageError)
-    assert str(gray.shape) in str(outcome), "the message should say which shape it got"

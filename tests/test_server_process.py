@@ -72,6 +72,13 @@ class Server:
             self.log.flush()
         return self.log_path.read_text(errors="replace")
 
+    def exit_code(self) -> int:
+        """For a server expected to refuse to start: wait for it to exit, then clean up."""
+        try:
+            return self.process.wait(timeout=READY_TIMEOUT_S)
+        finally:
+            self.stop()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -152,11 +159,7 @@ def test_corrupt_weights_stop_start_up_with_the_file_named(tmp_path, weights_cop
     (weights_copy / "model.npz").write_bytes(b"not an npz")
     command = None if launcher == "serve" else [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", "0"]
     failing = Server(tmp_path, weights_copy, command=command)
-    try:
-        code = failing.process.wait(timeout=READY_TIMEOUT_S)
-    finally:
-        failing.stop()
-    assert code != 0
+    assert failing.exit_code() != 0
     assert str(weights_copy / "model.npz") in failing.output()
 
 
@@ -166,10 +169,7 @@ def test_a_port_already_taken_stops_start_up_at_once(tmp_path, weights_copy):
         taken.listen()
         port = taken.getsockname()[1]
         failing = Server(tmp_path, weights_copy, port=port)
-        try:
-            code = failing.process.wait(timeout=READY_TIMEOUT_S)
-        finally:
-            failing.stop()
+        code = failing.exit_code()
     assert code != 0
     assert f"cannot serve on 127.0.0.1:{port}" in failing.output()
 
