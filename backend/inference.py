@@ -20,12 +20,6 @@ from backend.nn.weights import WeightsError, load_model
 
 logger = logging.getLogger(__name__)
 
-# OpenBLAS's matrix product is slow for a few rows: on the 2-core dev box (784-800-800-10 ensemble of
-# two) 2 rows take 615 us as one product but 280 us as two matrix-vector products; 4 to 6 rows cost
-# about the same either way, and from 8 rows on the product wins (8: 680 us against 1070 us).
-GEMM_MIN_ROWS = 8
-
-
 @dataclass(frozen=True)
 class Predictions:
     """One row per image: probabilities (B, 10) float32, digits (B,) int64, confidences (B,) float32."""
@@ -56,12 +50,9 @@ class ServedModel:
         return str(self.card.get("model_id", "unknown"))
 
     def predict(self, images: np.ndarray) -> Predictions:
-        """Classify images (B, 784) float32 in [0, 1] in one matrix pass (row by row below GEMM_MIN_ROWS)."""
+        """Classify images (B, 784) float32 in [0, 1] (how the model goes about it: backend/nn/model.py)."""
         assert images.ndim == 2 and images.shape[1] == N_INPUTS, f"expected (B, {N_INPUTS}), got {images.shape}"
-        if 1 < len(images) < GEMM_MIN_ROWS:
-            probabilities = np.concatenate([self.model.predict_proba(images[i : i + 1]) for i in range(len(images))])
-        else:
-            probabilities = self.model.predict_proba(images)
+        probabilities = self.model.predict_proba(images)
         digits = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(digits)), digits]
         PREDICTIONS.count(digits)

@@ -3,8 +3,8 @@
 Why by hand: for a /predict the model's forward pass is cheap, so parsing matters. The body is parsed
 with orjson and checked with whole-array NumPy operations; only a body that fails those checks takes
 the slow path, which walks the values to say exactly which ones are wrong. Measured on the 2-core dev
-box: 24 us for one MNIST digit's body (json.loads + the pydantic model in schemas.py: 63 us) and
-19 ms for 500 digits (pydantic: 41 ms).
+box: 23 us for one MNIST digit's body (json.loads + the pydantic model in schemas.py: 63 us) and
+11.7 ms for 500 digits (pydantic: 41 ms).
 
 Every check pydantic would do is kept: a JSON object with the field, a list, nested right, exactly 784
 numbers per image (JSON booleans, strings and nulls are not numbers), finite, within [0, 1], a batch
@@ -101,13 +101,23 @@ def may_hold_booleans(body: bytes) -> bool:
     return b"t" in body or b"f" in body
 
 
+def only_numbers(body: bytes, n_keys: int) -> bool:
+    """True when the body's only strings are its n_keys keys and no true, false or null can be in it.
+
+    Every value is then a number (or a list), and NumPy may convert the lists straight to float64,
+    without its type discovery: 4.2 ms instead of 5.5 ms for 500 digits. The keys of /predict and
+    /predict/batch ("pixels", "images") hold no 't', 'f' or 'n'.
+    """
+    return body.count(b'"') == 2 * n_keys and not may_hold_booleans(body) and b"n" not in body
+
+
 def read_pixels(body: bytes) -> np.ndarray:
     """Body {"pixels": [784 numbers]} -> (1, 784) float32."""
     pixels = field_of(parse_json(body), "pixels", '{"pixels": [784 numbers in [0, 1]]}')
     loc = ("body", "pixels")
     if not isinstance(pixels, list):
         raise PayloadError([error("list_type", loc, f"expected an array of {N_PIXELS} numbers, got {json_type(pixels)}")])
-    return rows_to_matrix([pixels], lambda i: loc, may_hold_booleans(body))
+    return rows_to_matrix([pixels], lambda i: loc, may_hold_booleans(body), only_numbers(body, n_keys=1))
 
 
 def read_images(body: bytes, batch_max: int) -> np.ndarray:
@@ -115,7 +125,7 @@ def read_images(body: bytes, batch_max: int) -> np.ndarray:
     images = field_of(parse_json(body), "images", '{"images": [[784 numbers in [0, 1]], ...]}')
     loc = ("body", "images")
     check_batch(images, loc, batch_max)
-    return rows_to_matrix(images, lambda i: (*loc, i), may_hold_booleans(body))
+    return rows_to_matrix(images, lambda i: (*loc, i), may_hold_booleans(body), only_numbers(body, n_keys=1))
 
 
 def check_batch(images: Any, loc: Loc, batch_max: int) -> None:
@@ -128,14 +138,20 @@ def check_batch(images: Any, loc: Loc, batch_max: int) -> None:
         raise PayloadError([error("too_long", loc, f"{len(images)} images is over the maximum of {batch_max} per request", ctx={"max_length": batch_max})])
 
 
-def rows_to_matrix(rows: list[Any], row_loc: Callable[[int], Loc], maybe_booleans: bool) -> np.ndarray:
+def rows_to_matrix(rows: list[Any], row_loc: Callable[[int], Loc], maybe_booleans: bool, numbers_only: bool = False) -> np.ndarray:
     """A list of B rows of 784 numbers in [0, 1] -> (B, 784) float32, or PayloadError naming the bad values.
 
-    row_loc(i) is where row i sits in the request, e.g. ("body", "images", i).
+    row_loc(i) is where row i sits in the request, e.g. ("body", "images", i). numbers_only: the body
+    was seen to hold no strings, booleans or nulls (only_numbers), so no value needs its type looked at.
     """
     # shapes first, on the lists themselves: a 10-million-value row is refused before NumPy copies it
     well_shaped = all(type(row) is list and len(row) == N_PIXELS for row in rows)
-    matrix = _numeric_array(rows) if well_shaped and not maybe_booleans else None
+    if well_shaped and numbers_only:
+        matrix = _float_array(rows)
+    elif well_shaped and not maybe_booleans:
+        matrix = _numeric_array(rows)
+    else:
+        matrix = None
     if matrix is not None and matrix.ndim == 2:
         check_range(matrix, lambda index: (*row_loc(index[0]), index[1]))
         return matrix.astype(np.float32)
@@ -169,6 +185,14 @@ def flat_to_matrix(values: list[Any], n_rows: int, loc: Loc, maybe_booleans: boo
     if errors:
         raise PayloadError(errors)
     return np.array(values, dtype=np.float64).astype(np.float32).reshape(n_rows, N_PIXELS)
+
+
+def _float_array(values: list[Any]) -> np.ndarray | None:
+    """np.array(values, float64), or None when NumPy cannot (ragged nesting, an int too big for a double)."""
+    try:
+        return np.array(values, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def _numeric_array(values: list[Any]) -> np.ndarray | None:

@@ -65,6 +65,19 @@ def test_batch_fast_path_and_slow_path_agree():
     assert np.array_equal(fast, slow)
 
 
+@pytest.mark.parametrize("text", ["0.5", "1", "1e-1"])
+def test_a_number_written_as_a_string_is_refused_though_numpy_would_read_it(text):
+    # np.array(["0.5"], dtype=float) is 0.5: the quick conversion must never see a string
+    pixels = [0.0] * 784
+    pixels[300] = text
+    with pytest.raises(PayloadError) as raised:
+        read_pixels(orjson.dumps({"pixels": pixels}))
+    assert raised.value.errors[0]["loc"] == ["body", "pixels", 300]
+    with pytest.raises(PayloadError) as raised:
+        read_images(orjson.dumps({"images": [[0.0] * 784, pixels]}), 5)
+    assert raised.value.errors[0]["loc"] == ["body", "images", 1, 300]
+
+
 def test_errors_are_capped_so_a_bad_batch_is_not_echoed_back():
     with pytest.raises(PayloadError) as raised:
         read_images(orjson.dumps({"images": [[2.0] * 784] * 50}), 100)
