@@ -68,8 +68,16 @@ async def ready() -> Response:
 
 
 @router.get("/models/{name}", summary="Model metadata", response_model=ModelMetadata, responses={404: V2_ERRORS[404]})
+async def model_metadata(request: Request, name: str) -> Response:
+    return metadata(request, name, None)
+
+
 @router.get("/models/{name}/versions/{version}", summary="Model metadata (one version)", response_model=ModelMetadata, responses={404: V2_ERRORS[404]})
-async def model_metadata(request: Request, name: str, version: str | None = None) -> Response:
+async def model_version_metadata(request: Request, name: str, version: str) -> Response:
+    return metadata(request, name, version)
+
+
+def metadata(request: Request, name: str, version: str | None) -> Response:
     model = find_model(request, name, version)
     if model is None:
         return not_found(request, name, version)
@@ -85,8 +93,16 @@ async def model_metadata(request: Request, name: str, version: str | None = None
 
 
 @router.get("/models/{name}/ready", summary="200 if the model is ready", response_class=Response, responses={404: V2_ERRORS[404]})
+async def model_ready(request: Request, name: str) -> Response:
+    return readiness(request, name, None)
+
+
 @router.get("/models/{name}/versions/{version}/ready", summary="200 if this version is ready", response_class=Response, responses={404: V2_ERRORS[404]})
-async def model_ready(request: Request, name: str, version: str | None = None) -> Response:
+async def model_version_ready(request: Request, name: str, version: str) -> Response:
+    return readiness(request, name, version)
+
+
+def readiness(request: Request, name: str, version: str | None) -> Response:
     if find_model(request, name, version) is None:
         return not_found(request, name, version)
     return Response(status_code=200)
@@ -103,8 +119,16 @@ INFER_DOC = dict(
 
 
 @router.post("/models/{name}/infer", summary="Inference", **INFER_DOC)
+async def infer(request: Request, name: str) -> Response:
+    return await inference(request, name, None)
+
+
 @router.post("/models/{name}/versions/{version}/infer", summary="Inference (one version)", **INFER_DOC)
-async def infer(request: Request, name: str, version: str | None = None) -> Response:
+async def infer_version(request: Request, name: str, version: str) -> Response:
+    return await inference(request, name, version)
+
+
+async def inference(request: Request, name: str, version: str | None) -> Response:
     model = find_model(request, name, version)
     if model is None:
         return not_found(request, name, version)

@@ -59,6 +59,23 @@ async def test_unknown_model_or_version_is_404_with_an_error(client, path):
     assert "mnist" in response.json()["error"]
 
 
+@pytest.mark.parametrize("path", ["/v2/models/mnist", "/v2/models/mnist/ready"])
+async def test_a_version_query_parameter_is_not_a_version(client, path):
+    # the version is a path segment (/versions/{version}); a query string must not stand in for it
+    response = await client.get(path, params={"version": "mlp-000000000000"})
+    assert response.status_code == 200
+
+
+async def test_only_the_versioned_paths_document_a_version(client):
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for path, item in paths.items():
+        if not path.startswith("/v2/models/"):
+            continue
+        for operation in item.values():
+            names = {parameter["name"] for parameter in operation.get("parameters", [])}
+            assert ("version" in names) == ("{version}" in path), (path, names)
+
+
 async def test_infer_flat_and_nested_data_give_the_models_probabilities(client):
     model, _ = load_model(SHIPPED_WEIGHTS)
     rng = np.random.default_rng(0)
