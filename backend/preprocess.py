@@ -24,6 +24,10 @@ import numpy as np
 SIDE = 28  # the MNIST field
 BOX = 20  # the longer side of the digit after scaling
 CENTRE = 14.0  # where MNIST's centres of mass lie, in pixel-index coordinates
+# A symmetric shape (a dot, a uniform bar) has its centre of mass exactly on a half pixel, where the
+# last bits of the two implementations' sums (NumPy's matrix products, the page's loops) would round
+# to different neighbours; a nudge far above those bits and far below a pixel makes both go the same way.
+HALF_PIXEL_NUDGE = 1e-9
 INK_THRESHOLD = 0.1  # ink below this does not count toward the bounding box
 PAPER_NOISE = 0.2  # in photos, contrast below this share of the strongest ink is paper, not ink
 
@@ -48,8 +52,8 @@ def ink_to_mnist(ink: np.ndarray) -> np.ndarray:
     out_w = max(1, round_half_up(width * scale))
     small = area_weights(height, out_h) @ crop @ area_weights(width, out_w).T  # (h',h)@(h,w)@(w,w') -> (h',w')
     cy, cx = centre_of_mass(small)
-    row = min(max(round_half_up(CENTRE - cy), 0), SIDE - out_h)
-    col = min(max(round_half_up(CENTRE - cx), 0), SIDE - out_w)
+    row = min(max(round_half_up(CENTRE - cy + HALF_PIXEL_NUDGE), 0), SIDE - out_h)
+    col = min(max(round_half_up(CENTRE - cx + HALF_PIXEL_NUDGE), 0), SIDE - out_w)
     field = np.zeros((SIDE, SIDE))
     field[row : row + out_h, col : col + out_w] = small
     return np.clip(field, 0.0, 1.0).astype(np.float32).reshape(SIDE * SIDE)

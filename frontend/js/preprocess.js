@@ -8,6 +8,10 @@
 export const SIDE = 28; // the MNIST field
 export const BOX = 20; // the longer side of the digit after scaling
 export const CENTRE = 14.0; // where MNIST's centres of mass lie, in pixel-index coordinates
+// A symmetric shape (a dot, a uniform bar) has its centre of mass exactly on a half pixel, where the
+// last bits of the two implementations' sums would round to different neighbours; a nudge far above
+// those bits and far below a pixel makes both go the same way.
+export const HALF_PIXEL_NUDGE = 1e-9;
 export const INK_THRESHOLD = 0.1; // ink below this does not count toward the bounding box
 
 /** The picture has no ink: nothing to recognise. */
@@ -63,8 +67,8 @@ export function inkToMnist(ink, height, width) {
   }
 
   const [cy, cx] = centreOfMass(small, outH, outW);
-  const row = Math.min(Math.max(roundHalfUp(CENTRE - cy), 0), SIDE - outH);
-  const col = Math.min(Math.max(roundHalfUp(CENTRE - cx), 0), SIDE - outW);
+  const row = Math.min(Math.max(roundHalfUp(CENTRE - cy + HALF_PIXEL_NUDGE), 0), SIDE - outH);
+  const col = Math.min(Math.max(roundHalfUp(CENTRE - cx + HALF_PIXEL_NUDGE), 0), SIDE - outW);
   const field = new Float32Array(SIDE * SIDE);
   for (let i = 0; i < outH; i++) {
     for (let j = 0; j < outW; j++) {

@@ -44,9 +44,17 @@ def drawings() -> dict[str, np.ndarray]:
         inks[f"{name}-tiny-64x90"] = rasterise(strokes, 64, 90, (70, 40, 11, 16), radius=1.5)
     rng = np.random.default_rng(0)
     inks["grey-speckle"] = np.where(rng.random((120, 90)) < 0.1, rng.random((120, 90)), 0.0)
-    # Perfectly symmetric shapes (a lone dot, a uniform rectangle) put the centre of mass exactly on a
-    # half pixel, where float rounding noise (NumPy's BLAS sums vs. plain loops) picks the side in
-    # either language; hand-drawn ink never lands there, so these cases carry a slight gradient.
+    # Perfectly symmetric shapes put the centre of mass exactly on a half pixel, where the two
+    # implementations' last-bit rounding would pick different sides without HALF_PIXEL_NUDGE
+    for side in (1, 2, 3, 7):
+        dot = np.zeros((40, 40))
+        dot[10 : 10 + side, 20 : 20 + side] = 1.0
+        inks[f"symmetric-dot-{side}px"] = dot
+    for height, width in ((40, 25), (25, 40), (9, 30), (33, 33)):
+        bar = np.zeros((80, 80))
+        bar[5 : 5 + height, 7 : 7 + width] = 0.8
+        inks[f"uniform-bar-{height}x{width}"] = bar
+    # and close to a half pixel, with a slight gradient
     half = np.zeros((60, 60))
     half[5:45, 10:35] = np.outer(np.linspace(0.7, 1.0, 40), np.linspace(0.6, 1.0, 25))  # 40 x 25 -> 20 x 12.5 -> 13 wide
     inks["half-pixel-rounding"] = half
