@@ -21,6 +21,10 @@ machine's cores, the server is what is measured, not the load generator; on a sh
 request is the steadier figure. Bodies are what a client would send: orjson's shortest float32
 text of the pixels (e.g. 0.99215686).
 
+Last, the model alone: ServedModel.predict in this process, with one BLAS thread as each worker has,
+median over 1,000 single test digits and over 5 batches of 500. Set beside /predict's server CPU per
+request, it splits a request's cost into the model's and the plumbing's.
+
 Bars (issue 6): /predict throughput >= 0.7x /health's at the same concurrency; /predict p99 <= 15 ms
 at concurrency 8; /predict/batch > 20,000 digits/s; start-up to ready < 1 s. The exit status is 1 if
 any request failed, and (with --check) if a bar is missed.
@@ -34,19 +38,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
+
+# this process times the model alone too (model_cost): with one BLAS thread, as each server worker has
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
+import numpy as np
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from backend.inference import load_served_model  # noqa: E402
 from backend.nn.mnist import load_mnist  # noqa: E402
+from backend.nn.model import SKIP_ZEROS_BELOW, SKIP_ZEROS_MIN_WEIGHTS  # noqa: E402
+from backend.settings import Settings  # noqa: E402
 from scripts.live_server import LiveServer  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -132,6 +144,50 @@ def measure(server: LiveServer, endpoint: str, bodies: dict[str, Path], connecti
     return result
 
 
+def model_cost(n_singles: int = 1000, n_batches: int = 5) -> dict:
+    """The served model's own forward pass, in this process (no HTTP): median us per single test digit, ms per 500.
+
+    Set beside /predict's server CPU per request, this splits a request's cost into model and plumbing.
+    """
+    served = load_served_model(Settings.from_env().model_dir)
+    images = load_mnist().test.images
+
+    def seconds(batch: np.ndarray) -> float:
+        started = time.perf_counter()
+        served.predict(batch)
+        return time.perf_counter() - started
+
+    def dense_seconds(batch: np.ndarray) -> float:  # the members' own predict_proba: every weight read
+        started = time.perf_counter()
+        sum(net.predict_proba(batch) for net in served.model.members)
+        return time.perf_counter() - started
+
+    singles = [seconds(images[i : i + 1]) for i in range(n_singles)]
+    dense_singles = [dense_seconds(images[i : i + 1]) for i in range(n_singles)]
+    batches = [seconds(images[i * BATCH_DIGITS : (i + 1) * BATCH_DIGITS]) for i in range(n_batches)]
+    return {
+        "model_id": served.model_id,
+        "single_digit_us": round(1e6 * statistics.median(singles), 1),
+        "single_digit_dense_us": round(1e6 * statistics.median(dense_singles), 1),
+        "batch_of_500_ms": round(1e3 * statistics.median(batches), 2),
+        "weights_read_by_one_digit": round(weights_read_share(served.model.members, images[:n_singles]), 3),
+    }
+
+
+def weights_read_share(members: list, images: np.ndarray) -> float:
+    """Mean share of all weights one digit's pass reads: a big layer only its columns at non-zero inputs."""
+    read = 0.0
+    for net in members:
+        a = images
+        for l, w in enumerate(net.weights):
+            nonzero = np.count_nonzero(a, axis=1)  # (B,): non-zero inputs of this layer, per digit
+            skips = w.size >= SKIP_ZEROS_MIN_WEIGHTS
+            columns = np.where(skips & (nonzero < SKIP_ZEROS_BELOW * w.shape[1]), nonzero, w.shape[1])
+            read += columns.mean() * w.shape[0]
+            a = net.layer(l, a)
+    return read / sum(w.size for net in members for w in net.weights)
+
+
 def startup_times(workers: int, runs: int) -> list[float]:
     """Seconds from process start to the first 200 from /health, for `runs` fresh servers."""
     times = []
@@ -183,6 +239,12 @@ def print_text(report: dict) -> None:
         f"{report['cpus']} CPUs (load average {report['load_average_before']:.1f} before), load generator: wrk (1 thread)"
     )
     print(f"start-up to ready: {', '.join(f'{t:.3f}' for t in report['startup_s'])} s")
+    model = report["model_alone"]
+    print(
+        f"model {model['model_id']} alone (this process, no HTTP): {model['single_digit_us']:.0f} us per single digit "
+        f"(reading {100 * model['weights_read_by_one_digit']:.0f}% of the weights; dense pass {model['single_digit_dense_us']:.0f} us), "
+        f"{model['batch_of_500_ms']:.1f} ms per 500 digits"
+    )
     print(
         f"{'endpoint':9s} {'conc':>4s} {'req/s':>9s} {'digits/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>6s} "
         f"{'wrk cpu':>8s} {'server cpu':>10s} {'us/req':>7s}  (cpu by process)"
@@ -231,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
             for endpoint in endpoints:
                 for level in levels:
                     runs.append(measure(server, endpoint, bodies, level, args.duration, args.max_requests))
-    blas_threads = os.environ.get("OPENBLAS_NUM_THREADS") or f"{max(1, (os.cpu_count() or 1) // args.workers)} (backend.serve's default)"
+    model = model_cost()
+    blas_threads = os.environ["OPENBLAS_NUM_THREADS"]
     report = {
         "code": code_state(),
         "workers": args.workers,
@@ -239,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         "blas_threads_per_worker": blas_threads,
         "load_average_before": load_before,
         "startup_s": startup,
+        "model_alone": model,
         "runs": runs,
     }
     if {"health", "predict", "batch"} <= set(endpoints):

@@ -7,10 +7,11 @@ A Model is built from trained networks and computes the same numbers as their ow
 faster. For one image, the cost of a layer is reading W(l) from memory, not arithmetic, and most of
 what W(l) meets is exact zeros: an MNIST digit is about 82% background, and after ReLU about 85% of
 the hidden units of the shipped nets are 0. Only the columns of W(l) at non-zero entries of a(l-1)
-contribute to W(l) a(l-1), so a single image reads only those: on the shipped 3 x 784-800-800-10
-ensemble a quarter of the weights, 2x faster than the dense pass. Many images at once are one dense
-matrix product per layer, where the BLAS kernel is at its best; only the input pixels that are zero
-in every image of the batch (the border, mostly) are left out of the first.
+contribute to W(l) a(l-1), so a single image reads only those (in layers too big for the core's
+cache): on the shipped 3 x 784-800-800-10 ensemble, 18% of the weights per test digit and 156 us
+instead of 208 us for the dense pass (scripts/bench_serve.py, one BLAS thread). Many images at once
+are one dense matrix product per layer, where the BLAS kernel is at its best; only the input pixels
+that are zero in every image of the batch (the border, mostly) are left out of the first.
 
 To read a layer's columns as contiguous memory the model keeps its own copy of each W(l) transposed,
 (n_in, n_out) row-major: a Model is a snapshot, so later changes to the networks' weights (training
@@ -33,7 +34,10 @@ DENSE_FROM_ROWS = 8
 # Skipping zeros copies the selected rows of W^T first; past this fraction of non-zeros the dense
 # product reads less memory (sigmoid and tanh units are never exactly 0).
 SKIP_ZEROS_BELOW = 0.5
-
+# A layer this small sits in the core's cache (1 MiB of L2 per core on the dev box), where reading it
+# whole is cheaper than picking rows: (784, n_out) float32 with an MNIST digit's ~140 non-zero pixels
+# took 5.7 us picking vs 2.1 us whole at n_out = 30, 15.2 vs 17.0 at 512, 20.3 vs 28.0 at 800.
+SKIP_ZEROS_MIN_WEIGHTS = 400_000
 
 class Model:
     def __init__(self, members: list[Network]):
@@ -83,14 +87,18 @@ def _forward_one(net: Network, weights_t: list[np.ndarray], x: np.ndarray) -> np
     n_layers = len(weights_t)
     for l, (w_t, b) in enumerate(zip(weights_t, net.biases)):
         row = a[0]
-        nonzero = np.flatnonzero(row)
-        if len(nonzero) < SKIP_ZEROS_BELOW * len(row):
-            z = row[nonzero] @ w_t[nonzero]  # (k,)@(k,n_out) -> (n_out,), k non-zeros of n_in
-        else:
-            z = row @ w_t  # (n_in,)@(n_in,n_out) -> (n_out,)
+        z = _product_skipping_zeros(row, w_t) if w_t.size >= SKIP_ZEROS_MIN_WEIGHTS else row @ w_t
         z += b
         a = (net.output_activation if l == n_layers - 1 else net.hidden_activation).forward(z[np.newaxis])
     return a
+
+
+def _product_skipping_zeros(row: np.ndarray, w_t: np.ndarray) -> np.ndarray:
+    """row @ w_t, (n_in,)@(n_in,n_out) -> (n_out,), reading only the rows of w_t where row is non-zero."""
+    nonzero = np.flatnonzero(row)
+    if len(nonzero) >= SKIP_ZEROS_BELOW * len(row):
+        return row @ w_t
+    return row[nonzero] @ w_t[nonzero]  # (k,)@(k,n_out) -> (n_out,), k non-zeros of n_in
 
 
 def _forward_dense(net: Network, weights_t: list[np.ndarray], x_used: np.ndarray, used: np.ndarray) -> np.ndarray:

@@ -3,9 +3,16 @@
 import numpy as np
 import pytest
 
+from backend.nn import model as model_module
 from backend.nn.activations import HIDDEN_ACTIVATIONS
 from backend.nn.model import DENSE_FROM_ROWS, N_INPUTS, Model
 from backend.nn.network import Network, NetworkConfig
+
+
+@pytest.fixture(autouse=True, params=["skipping-zeros", "whole-layers"])
+def layer_reading(request, monkeypatch):
+    """Every test twice: the small nets here read the way big ones do (skipping zeros), and whole."""
+    monkeypatch.setattr(model_module, "SKIP_ZEROS_MIN_WEIGHTS", 0 if request.param == "skipping-zeros" else 10**12)
 
 
 def members(activation="relu", output="softmax", n=3, seed=0):
