@@ -103,6 +103,7 @@ def gray_to_ink(gray: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected a 2-D image, got shape {gray.shape}")
     if not np.isfinite(gray).all():
         raise ValueError("image holds NaN or infinite values")
+    gray = np.clip(gray, 0.0, 1.0)  # outside [0, 1] is not a grey level (and 1e308 - -1e308 overflows)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     paper = float(np.median(border))
     contrast = np.abs(gray - paper)
