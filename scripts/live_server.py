@@ -1,10 +1,13 @@
-"""The real server in a subprocess on a free loopback port, for the soak and serving benchmarks and the fault tests.
+"""The real server in a subprocess on a free loopback port: for the soak and serving benchmarks, the
+process-level tests, the page's browser tests and the README's screenshots.
 
 `LiveServer.start()` runs `python -m backend.serve` (what the container and `make run` run:
 gunicorn forking uvicorn workers that serve `backend.main:app`, the weights checked first) with
 HOST=127.0.0.1, a free PORT and the given settings as environment variables, then waits until
-GET /health answers 200 and records how long that took. It reads the resident memory of the server and all its descendants
-(the workers) from /proc, and stops the server with SIGTERM as docker does.
+GET /health answers 200 and records how long that took; if the process exits first or never answers,
+ServerDidNotStart carries its log. `launch()` alone starts it without waiting, for a server that
+must refuse to start (`exit_code()`). It reads the resident memory and CPU time of the server and all
+its descendants (the workers) from /proc, and stops the server with SIGTERM as docker does.
 
 What this module leaves out: sending load (the scripts do that) and anything beyond loopback.
 """
@@ -97,23 +100,34 @@ def cpu_seconds(pid: int) -> float:
     return sum(cpu_seconds_by_process(pid).values())
 
 
+class ServerDidNotStart(RuntimeError):
+    """The server exited, or did not answer /health in time; the message holds its log."""
+
+
 class LiveServer:
-    """`python -m backend.serve` (or `command`) on 127.0.0.1:<free port>; its stdout and stderr go to a log file."""
+    """`python -m backend.serve` (or `command`) on 127.0.0.1:<port>; its stdout and stderr go to a log file."""
 
     def __init__(
-        self, workers: int = 2, model_dir: Path | None = None, env: dict[str, str] | None = None, command: list[str] | None = None
+        self,
+        workers: int = 2,
+        model_dir: Path | None = None,
+        env: dict[str, str] | None = None,
+        command: list[str] | None = None,
+        port: int | None = None,
+        log_dir: Path | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
         self.env.update({"HOST": HOST, "PORT": str(self.port), "WORKERS": str(workers), **(env or {})})
         if model_dir is not None:
             self.env["MODEL_DIR"] = str(model_dir)
-        self._log = tempfile.NamedTemporaryFile(prefix="live-server-", suffix=".log", delete=False)
+        self._log = tempfile.NamedTemporaryFile(prefix="live-server-", suffix=".log", delete=False, dir=log_dir)
         self.log_path = Path(self._log.name)
         # another launcher, e.g. plain uvicorn (HOST and PORT are then only in the environment: pass them on)
         self.command = command or [sys.executable, "-m", "backend.serve"]
         self.process: subprocess.Popen[bytes] | None = None
+        self._launched = 0.0
         self.startup_s: float | None = None
 
     @property
@@ -121,22 +135,42 @@ class LiveServer:
         assert self.process is not None, "start() the server first"
         return self.process.pid
 
-    def start(self, ready_timeout_s: float = 60.0) -> "LiveServer":
-        """Start the process and wait for GET /health to answer 200; raise RuntimeError if it does not."""
-        started = time.perf_counter()
-        self.process = subprocess.Popen(
-            self.command, cwd=REPO_ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
-        )
-        deadline = started + ready_timeout_s
+    def launch(self) -> "LiveServer":
+        """Start the process; do not wait for it."""
+        self._launched = time.perf_counter()
+        self.process = subprocess.Popen(self.command, cwd=REPO_ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self, timeout_s: float = 60.0) -> float:
+        """Seconds from launch until GET /health answered 200; ServerDidNotStart if it exits or times out first."""
+        assert self.process is not None, "launch() the server first"
+        deadline = self._launched + timeout_s
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited with status {self.process.returncode} before it was ready:\n{self.log()}")
+                raise ServerDidNotStart(f"the server exited with status {self.process.returncode} before it was ready:\n{self.log()}")
             if get_status(self.port, timeout=0.5) == 200:
-                self.startup_s = time.perf_counter() - started
-                return self
+                self.startup_s = time.perf_counter() - self._launched
+                return self.startup_s
             time.sleep(0.01)
-        self.stop()
-        raise RuntimeError(f"the server did not answer /health within {ready_timeout_s} s:\n{self.log()}")
+        raise ServerDidNotStart(f"the server did not answer /health within {timeout_s} s:\n{self.log()}")
+
+    def start(self, ready_timeout_s: float = 60.0) -> "LiveServer":
+        """launch() and wait_ready(); a server that does not get ready is stopped before the error is raised."""
+        self.launch()
+        try:
+            self.wait_ready(ready_timeout_s)
+        except ServerDidNotStart:
+            self.stop()
+            raise
+        return self
+
+    def exit_code(self, timeout_s: float = 30.0) -> int:
+        """For a server expected to refuse to start: wait for its exit and return the status."""
+        assert self.process is not None, "launch() the server first"
+        try:
+            return self.process.wait(timeout_s)
+        finally:
+            self.stop()
 
     def wait_for_workers(self, workers: int, timeout_s: float = 20.0) -> list[int]:
         """The manager and its `workers` worker processes, once all exist (the first may answer before the last starts)."""
@@ -157,6 +191,8 @@ class LiveServer:
         return cpu_seconds_by_process(self.pid)
 
     def log(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def stop(self, timeout_s: float = 20.0) -> int:

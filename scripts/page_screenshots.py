@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/page_screenshots.py [--out docs]
 
-Starts the real app (uvicorn backend.main:app), opens it in Debian's chromium through Playwright,
+Starts the real server (python -m backend.serve), opens it in Debian's chromium through Playwright,
 draws a 7 on the desktop page and a 3 on a 360 px wide phone page with touch, waits for the answer
 and writes docs/screenshot.png and docs/screenshot-phone.png. Uses the browser tests' harness and
 stroke shapes (tests/frontend/); it is not a test and checks nothing beyond the answer shown.

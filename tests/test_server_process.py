@@ -12,7 +12,6 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -23,71 +22,21 @@ import orjson
 import pytest
 
 from backend.schemas import EXAMPLE_PIXELS
-from scripts.live_server import free_port
+from scripts.live_server import LiveServer
 from tests.service_helpers import SEVEN, SHIPPED_WEIGHTS, settings_for, stroke_digit_png
 
 READY_TIMEOUT_S = 30.0
 
 
-class Server:
-    """One `python -m backend.serve` (or another command) with its log in a file."""
-
-    def __init__(self, tmp_path: Path, model_dir: Path, workers: int = 1, command: list[str] | None = None, port: int | None = None):
-        self.port = port or free_port()
-        self.log_path = tmp_path / f"server-{self.port}.log"
-        env = {
-            **os.environ,
-            "PORT": str(self.port),
-            "HOST": "127.0.0.1",
-            "WORKERS": str(workers),
-            "MODEL_DIR": str(model_dir),
-            "FRONTEND_DIR": str(settings_for(tmp_path).frontend_dir),
-            "SHUTDOWN_TIMEOUT_S": "10",
-            "OPENBLAS_NUM_THREADS": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
-        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        command = command or [sys.executable, "-m", "backend.serve"]
-        self.log = open(self.log_path, "wb")
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self) -> float:
-        """Seconds from launch until /health answers 200; fails the test if the process dies first."""
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"server exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return time.perf_counter() - self.started
-            except httpx.TransportError:
-                pass
-            time.sleep(0.02)
-        pytest.fail(f"server not ready in {READY_TIMEOUT_S} s:\n{self.output()}")
-
-    def output(self) -> str:
-        if not self.log.closed:
-            self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def exit_code(self) -> int:
-        """For a server expected to refuse to start: wait for it to exit, then clean up."""
-        try:
-            return self.process.wait(timeout=READY_TIMEOUT_S)
-        finally:
-            self.stop()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+def launch_server(tmp_path: Path, model_dir: Path, workers: int = 1, command: list[str] | None = None, port: int | None = None) -> LiveServer:
+    """`python -m backend.serve` (or `command`) on the weights in model_dir and a small test page; not waited for."""
+    settings = {
+        "FRONTEND_DIR": str(settings_for(tmp_path).frontend_dir),
+        "SHUTDOWN_TIMEOUT_S": "10",
+        "OPENBLAS_NUM_THREADS": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return LiveServer(workers=workers, model_dir=model_dir, env=settings, command=command, port=port, log_dir=tmp_path).launch()
 
 
 @pytest.fixture
@@ -98,9 +47,9 @@ def weights_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def server(tmp_path: Path, weights_copy: Path) -> Iterator[Server]:
-    running = Server(tmp_path, weights_copy)
-    print(f"startup to ready: {running.wait_ready():.3f} s")
+def server(tmp_path: Path, weights_copy: Path) -> Iterator[LiveServer]:
+    running = launch_server(tmp_path, weights_copy)
+    print(f"startup to ready: {running.wait_ready(READY_TIMEOUT_S):.3f} s")
     yield running
     running.stop()
 
@@ -151,16 +100,16 @@ def test_sigterm_lets_an_in_flight_request_finish(server):
     assert response.startswith(b"HTTP/1.1 200"), response[:200]
     assert b'"digit"' in response
     assert server.process.wait(timeout=15) == 0
-    assert "Application shutdown complete" in server.output()
+    assert "Application shutdown complete" in server.log()
 
 
 @pytest.mark.parametrize("launcher", ["serve", "uvicorn"])
 def test_corrupt_weights_stop_start_up_with_the_file_named(tmp_path, weights_copy, launcher):
     (weights_copy / "model.npz").write_bytes(b"not an npz")
     command = None if launcher == "serve" else [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", "0"]
-    failing = Server(tmp_path, weights_copy, command=command)
+    failing = launch_server(tmp_path, weights_copy, command=command)
     assert failing.exit_code() != 0
-    assert str(weights_copy / "model.npz") in failing.output()
+    assert str(weights_copy / "model.npz") in failing.log()
 
 
 def test_a_port_already_taken_stops_start_up_at_once(tmp_path, weights_copy):
@@ -168,10 +117,10 @@ def test_a_port_already_taken_stops_start_up_at_once(tmp_path, weights_copy):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        failing = Server(tmp_path, weights_copy, port=port)
+        failing = launch_server(tmp_path, weights_copy, port=port)
         code = failing.exit_code()
     assert code != 0
-    assert f"cannot serve on 127.0.0.1:{port}" in failing.output()
+    assert f"cannot serve on 127.0.0.1:{port}" in failing.log()
 
 
 def worker_pids(master: int) -> set[int]:
@@ -187,9 +136,9 @@ def wait_for(condition, what: str) -> None:
 
 
 def test_a_worker_that_dies_is_replaced_and_the_server_keeps_answering(tmp_path, weights_copy):
-    running = Server(tmp_path, weights_copy, workers=2)
+    running = launch_server(tmp_path, weights_copy, workers=2)
     try:
-        running.wait_ready()
+        running.wait_ready(READY_TIMEOUT_S)
         wait_for(lambda: len(worker_pids(running.process.pid)) == 2, "both workers")  # ready means one is up
         expected = httpx.post(f"{running.url}/predict", json={"pixels": EXAMPLE_PIXELS}, timeout=10).json()
         shutil.rmtree(weights_copy)  # the replacement worker must not need the files
@@ -206,9 +155,9 @@ def test_a_worker_that_dies_is_replaced_and_the_server_keeps_answering(tmp_path,
 
 
 def test_two_workers_report_metrics_summed_over_both(tmp_path, weights_copy):
-    running = Server(tmp_path, weights_copy, workers=2)
+    running = launch_server(tmp_path, weights_copy, workers=2)
     try:
-        running.wait_ready()
+        running.wait_ready(READY_TIMEOUT_S)
         for _ in range(30):  # a fresh connection each time, so both workers get some
             assert httpx.post(f"{running.url}/predict", json={"pixels": EXAMPLE_PIXELS}, timeout=10).status_code == 200
         counts = set()

@@ -1,6 +1,6 @@
-"""Fixtures for the page's browser tests: a real uvicorn server, Debian's chromium, watched pages.
+"""Fixtures for the page's browser tests: a real server, Debian's chromium, watched pages.
 
-The server (a real uvicorn process) and the browser (Debian's chromium) come from harness.py and
+The server (a real `python -m backend.serve`) and the browser (Debian's chromium) come from harness.py and
 are started once per session. Every page a test opens is watched: each request it makes, and each
 console error or uncaught exception, is recorded and checked when the test ends (same origin only,
 no errors unless the test expects failed loads).
@@ -13,12 +13,13 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.frontend.harness import CHROMIUM, CHROMIUM_ARGS, PageWatch, ServerDidNotStart, running_server
+from scripts.live_server import ServerDidNotStart
+from tests.frontend.harness import CHROMIUM, CHROMIUM_ARGS, PageWatch, running_server
 
 
 @pytest.fixture(scope="module")  # module, not session: sync Playwright holds an event loop open until closed
 def server_url() -> Iterator[str]:
-    """Base URL ("http://127.0.0.1:PORT") of a live `uvicorn backend.main:app`."""
+    """Base URL ("http://127.0.0.1:PORT") of a live `python -m backend.serve`."""
     try:
         with running_server() as url:
             yield url

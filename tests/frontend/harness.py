@@ -1,27 +1,21 @@
 """What the page's browser tests (and scripts/page_screenshots.py) run against: a live server, the system browser.
 
-`running_server()` starts a real `uvicorn backend.main:app` in its own process on a free loopback port
-(shipped weights, the repo's frontend/), waits for /health and stops it afterwards; if it exits or
-never gets healthy, the error carries its log. CHROMIUM and CHROMIUM_ARGS launch Debian's chromium
-through Playwright: never a downloaded browser build. PageWatch records what a page did.
+`running_server()` starts the real server (`python -m backend.serve`, as `make run` does, with one
+worker) on a free loopback port (shipped weights, the repo's frontend/), waits for /health and stops
+it afterwards; if it exits or never gets healthy, ServerDidNotStart carries its log. CHROMIUM and
+CHROMIUM_ARGS launch Debian's chromium through Playwright: never a downloaded browser build.
+PageWatch records what a page did.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 from urllib.parse import urlsplit
 
-from scripts.live_server import free_port
+from scripts.live_server import LiveServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90.0
@@ -36,51 +30,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-class ServerDidNotStart(RuntimeError):
-    """The server exited or was not healthy in time; the message holds its log."""
-
-
 @contextmanager
 def running_server() -> Iterator[str]:
-    """Yields the base URL ("http://127.0.0.1:PORT") of a healthy server."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "LOG_LEVEL": "warning"}
-    with tempfile.TemporaryFile(mode="w+") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_until_healthy(url, server, log)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
-def wait_until_healthy(url: str, server: subprocess.Popen, log: IO[str]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            log.seek(0)
-            raise ServerDidNotStart(f"the server exited with code {server.returncode} before it was healthy:\n{log.read()}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass  # not listening yet
-        time.sleep(0.2)
-    log.seek(0)
-    raise ServerDidNotStart(f"the server was not healthy after {START_TIMEOUT_S:.0f} s:\n{log.read()}")
+    """Yields the base URL ("http://127.0.0.1:PORT") of a healthy `python -m backend.serve` (one worker)."""
+    with LiveServer(workers=1, env={"OPENBLAS_NUM_THREADS": "1", "LOG_LEVEL": "warning"}).start(START_TIMEOUT_S) as server:
+        yield server.url
 
 
 @dataclass

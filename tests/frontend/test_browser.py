@@ -1,4 +1,4 @@
-"""The drawing page in a real browser (Debian's chromium) against a real server (uvicorn backend.main:app).
+"""The drawing page in a real browser (Debian's chromium) against a real server (python -m backend.serve).
 
 Digits are drawn through the pad like a person would (mouse, finger, pen), large and centred or small
 in a corner; the page must name them correctly, show a centred 28x28 preview of exactly what it sent,
