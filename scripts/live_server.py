@@ -132,7 +132,7 @@ class LiveServer:
 
     @property
     def pid(self) -> int:
-        assert self.process is not None, "start() the server first"
+        assert self.process is not None, "launch() or start() the server first"
         return self.process.pid
 
     def launch(self) -> "LiveServer":

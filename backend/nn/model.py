@@ -8,8 +8,8 @@ faster. For one image, the cost of a layer is reading W(l) from memory, not arit
 what W(l) meets is exact zeros: an MNIST digit is about 82% background, and after ReLU about 85% of
 the hidden units of the shipped nets are 0. Only the columns of W(l) at non-zero entries of a(l-1)
 contribute to W(l) a(l-1), so a single image reads only those (in layers too big for the core's
-cache): on the shipped 3 x 784-800-800-10 ensemble, 18% of the weights per test digit and 156 us
-instead of 208 us for the dense pass (scripts/bench_serve.py, one BLAS thread). Many images at once
+cache): on the shipped 3 x 784-800-800-10 ensemble, 18% of the weights per test digit and 160 us
+instead of 224 us for the dense pass (scripts/bench_serve.py, one BLAS thread). Many images at once
 are one dense matrix product per layer, where the BLAS kernel is at its best; only the input pixels
 that are zero in every image of the batch (the border, mostly) are left out of the first.
 
@@ -27,9 +27,9 @@ from .network import Network
 N_INPUTS = 784
 N_CLASSES = 10
 
-# Below this many images, one at a time skipping zeros beats a dense matrix product: OpenBLAS's kernel
-# is slow for a few rows (on the 2-core dev box, 784-800 weights: 1 row 27 us, 2 rows 138 us, 8 rows
-# 136 us), while an image's zero-skipping pass costs about a third of one dense row.
+# Below this many images, one at a time skipping zeros beats a dense matrix product, whose OpenBLAS
+# kernel is slow for a few rows. The shipped ensemble on the 2-core dev box, one image at a time vs
+# dense: 1 image 137 vs 177 us, 2: 269 vs 543, 7: 968 vs 1115, 8: 1115 vs 771, 12: 1695 vs 941.
 DENSE_FROM_ROWS = 8
 # Skipping zeros copies the selected rows of W^T first; past this fraction of non-zeros the dense
 # product reads less memory (sigmoid and tanh units are never exactly 0).
