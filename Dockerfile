@@ -7,7 +7,7 @@
 # It serves with `python -m backend.serve`, the service's launcher for `backend.main:app`: it checks the
 # weights once before any worker starts (unusable weights end the container with status 1 and a log line
 # naming the file), then gunicorn forks WORKERS uvicorn workers from the imported app and /metrics sums
-# them. Settings come from the environment (backend/settings.py).
+# them. Settings come from the environment (backend/service/settings.py).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -37,7 +37,9 @@ RUN python -m compileall -q backend scripts
 # One BLAS thread per worker: the launcher would give each worker cpu_count() / WORKERS threads, and in a
 # container cpu_count() is the host's, not the CPU limit. Measured on 2 busy cores, 2 BLAS threads made
 # /predict 7-24x slower than 1 (threads waiting for cores); parallelism comes from the workers instead.
+# PYTHONPATH: scripts/train.py (the compose `train` service) imports the backend package from /app.
 ENV HOST=0.0.0.0 \
+    PYTHONPATH=/app \
     PORT=8000 \
     WORKERS=2 \
     OPENBLAS_NUM_THREADS=1 \

@@ -8,7 +8,7 @@ PORT ?= 8000
 MNIST_DIR ?= $(if $(wildcard ../shared/datasets/mnist),$(abspath ../shared/datasets/mnist),)
 export MNIST_DIR
 
-.PHONY: install dev browser run test train evaluate bench-train bench-serve soak
+.PHONY: install dev browser run test lint format train evaluate bench-train bench-serve soak
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,17 @@ browser:
 run: install
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m backend.serve
 
-test: dev browser
+# style first (seconds), then every test; CI runs this target
+test: dev browser lint
 	$(PY) -m pytest
+
+lint: dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 train: install
 	$(PY) scripts/train.py

@@ -53,15 +53,13 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from backend.nn.mnist import load_mnist
+from backend.nn.model import SKIP_ZEROS_BELOW, SKIP_ZEROS_MIN_WEIGHTS
+from backend.paths import PROJECT_ROOT
+from backend.service.served_model import load_served_model
+from backend.service.settings import Settings
+from backend.testing.live_server import LiveServer
 
-from backend.inference import load_served_model  # noqa: E402
-from backend.nn.mnist import load_mnist  # noqa: E402
-from backend.nn.model import SKIP_ZEROS_BELOW, SKIP_ZEROS_MIN_WEIGHTS  # noqa: E402
-from backend.settings import Settings  # noqa: E402
-from scripts.live_server import LiveServer  # noqa: E402
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 LUA_SCRIPT = Path(__file__).with_suffix(".lua")
 N_SINGLE_BODIES = 1000
 BATCH_DIGITS = 500
@@ -74,7 +72,9 @@ def write_bodies(folder: Path) -> dict[str, Path]:
     """One JSON body per line: single digits for /predict, 500-digit batches for /predict/batch."""
     images = load_mnist().test.images  # (10000, 784) float32 in [0, 1]
     singles = folder / "predict.jsonl"
-    singles.write_bytes(b"\n".join(orjson.dumps({"pixels": row}, option=orjson.OPT_SERIALIZE_NUMPY) for row in images[:N_SINGLE_BODIES]) + b"\n")
+    singles.write_bytes(
+        b"\n".join(orjson.dumps({"pixels": row}, option=orjson.OPT_SERIALIZE_NUMPY) for row in images[:N_SINGLE_BODIES]) + b"\n"
+    )
     batches = folder / "batch.jsonl"
     batches.write_bytes(
         b"\n".join(
@@ -200,7 +200,7 @@ def startup_times(workers: int, runs: int) -> list[float]:
 def code_state() -> str:
     """The commit measured, and whether the working tree differed from it."""
     try:
-        described = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        described = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10)
         return described.stdout.strip() or "unknown"
     except OSError:
         return "unknown"
@@ -212,7 +212,8 @@ def bars(runs: list[dict], startup: list[float], levels: list[int]) -> dict:
     ratios = {level: round(by["predict", level]["rps"] / by["health", level]["rps"], 3) for level in levels}
     # the same comparison in server CPU per request: steadier than throughput on a shared machine
     cpu_ratios = {
-        level: round(by["health", level]["server_cpu_us_per_request"] / by["predict", level]["server_cpu_us_per_request"], 3) for level in levels
+        level: round(by["health", level]["server_cpu_us_per_request"] / by["predict", level]["server_cpu_us_per_request"], 3)
+        for level in levels
     }
     checks = {
         "predict_over_health": {
@@ -221,7 +222,10 @@ def bars(runs: list[dict], startup: list[float], levels: list[int]) -> dict:
             "value": min(ratios.values()),
             "bar": f">= {BARS['predict_over_health']}",
         },
-        "batch_digits_per_s": {"value": max(by["batch", level]["digits_per_s"] for level in levels), "bar": f"> {BARS['batch_digits_per_s']:.0f}"},
+        "batch_digits_per_s": {
+            "value": max(by["batch", level]["digits_per_s"] for level in levels),
+            "bar": f"> {BARS['batch_digits_per_s']:.0f}",
+        },
         "startup_s": {"value": statistics.median(startup), "bar": f"< {BARS['startup_s']}"},
     }
     checks["predict_over_health"]["met"] = checks["predict_over_health"]["value"] >= BARS["predict_over_health"]
@@ -229,7 +233,11 @@ def bars(runs: list[dict], startup: list[float], levels: list[int]) -> dict:
     checks["startup_s"]["met"] = checks["startup_s"]["value"] < BARS["startup_s"]
     if 8 in levels:
         p99 = by["predict", 8]["p99_ms"]
-        checks["predict_p99_ms_at_8"] = {"value": p99, "bar": f"<= {BARS['predict_p99_ms_at_8']}", "met": p99 <= BARS["predict_p99_ms_at_8"]}
+        checks["predict_p99_ms_at_8"] = {
+            "value": p99,
+            "bar": f"<= {BARS['predict_p99_ms_at_8']}",
+            "met": p99 <= BARS["predict_p99_ms_at_8"],
+        }
     return checks
 
 

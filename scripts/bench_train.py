@@ -22,7 +22,6 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 
 def parse_args() -> argparse.Namespace:
@@ -41,15 +40,14 @@ ARGS = parse_args()
 # thread counts must be fixed before NumPy's BLAS and torch start their pools
 os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
 os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from backend.nn.metrics import accuracy  # noqa: E402
-from backend.nn.mnist import load_mnist  # noqa: E402
-from backend.nn.network import Network, NetworkConfig  # noqa: E402
-from backend.nn.optimizers import Optimizer, OptimizerConfig, ScheduleConfig  # noqa: E402
-from backend.nn.trainer import TrainConfig, one_hot, train_step  # noqa: E402
+from backend.nn.metrics import accuracy
+from backend.nn.mnist import load_mnist
+from backend.nn.network import Network, NetworkConfig
+from backend.nn.optimizers import Optimizer, OptimizerConfig, ScheduleConfig
+from backend.nn.trainer import TrainConfig, one_hot, train_step
 
 try:
     import torch
@@ -164,16 +162,24 @@ def main() -> int:
             "numpy_test_accuracy": accuracy(data.test.labels, runs["numpy"].predict(data.test.images)),
             "torch_test_accuracy": accuracy(data.test.labels, runs["torch"].predict(torch.from_numpy(data.test.images))),
         }
-    meta = {"threads": ARGS.threads, "batch_size": ARGS.batch_size, "numpy": np.__version__, "torch": torch.__version__,
-            "blas": blas_kernel(), "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "")}
+    meta = {
+        "threads": ARGS.threads,
+        "batch_size": ARGS.batch_size,
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "blas": blas_kernel(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", ""),
+    }
     if ARGS.json:
         print(json.dumps({**results, "meta": meta}))
         return 0
     print(f"threads {ARGS.threads}, batch {ARGS.batch_size}, numpy {np.__version__} ({meta['blas']}), torch {torch.__version__}")
     for name, r in results.items():
-        print(f"{name:16s} numpy {r['numpy_epoch_s']:6.2f}s  torch {r['torch_epoch_s']:6.2f}s  ratio {r['ratio']:.2f}  "
-              f"GFLOP/s {r['numpy_gflops']:.0f} vs {r['torch_gflops']:.0f} (peak {r['peak_gflops']:.0f})  "
-              f"test acc after {r['epochs']} epochs: numpy {r['numpy_test_accuracy']:.4f}, torch {r['torch_test_accuracy']:.4f}")
+        print(
+            f"{name:16s} numpy {r['numpy_epoch_s']:6.2f}s  torch {r['torch_epoch_s']:6.2f}s  ratio {r['ratio']:.2f}  "
+            f"GFLOP/s {r['numpy_gflops']:.0f} vs {r['torch_gflops']:.0f} (peak {r['peak_gflops']:.0f})  "
+            f"test acc after {r['epochs']} epochs: numpy {r['numpy_test_accuracy']:.4f}, torch {r['torch_test_accuracy']:.4f}"
+        )
     return 0
 
 

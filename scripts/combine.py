@@ -16,15 +16,13 @@ import dataclasses
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from backend.evaluation import score_test_set  # noqa: E402
-from backend.nn.metrics import accuracy, predict_labels  # noqa: E402
-from backend.nn.mnist import load_mnist  # noqa: E402
-from backend.nn.model import Model  # noqa: E402
-from backend.nn.presets import PRESETS  # noqa: E402
-from backend.nn.trainer import TrainConfig  # noqa: E402
-from backend.nn.weights import load_model, save_model  # noqa: E402
+from backend.nn.metrics import accuracy, predict_labels
+from backend.nn.mnist import load_mnist
+from backend.nn.model import Model
+from backend.nn.presets import PRESETS
+from backend.nn.trainer import TrainConfig
+from backend.nn.weights import load_model, save_model
+from backend.recognition.evaluation import score_test_set
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,7 +78,8 @@ def reproducing_command(preset: str | None, config: TrainConfig) -> str:
     if reference is None or reference.epochs != config.epochs:
         command += f" --epochs {config.epochs}"
     if reference is not None and dataclasses.replace(reference, ensemble=1, epochs=1, seed=0) != dataclasses.replace(
-            config, ensemble=1, epochs=1, seed=0):
+        config, ensemble=1, epochs=1, seed=0
+    ):
         command += "  # and the flags that changed the preset: see 'training'"
     return command
 

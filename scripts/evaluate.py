@@ -5,7 +5,7 @@
     python scripts/evaluate.py --weights /tmp/fast --no-robustness
 
 With --json, prints one JSON object: accuracy (fraction), n, confusion (10x10, rows = true digit),
-model_id, card_test_accuracy, and robustness (accuracy per distortion, see backend/evaluation.py).
+model_id, card_test_accuracy, and robustness (accuracy per distortion, see backend/recognition/evaluation.py).
 """
 
 from __future__ import annotations
@@ -15,27 +15,27 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from backend.evaluation import robustness_report, score_test_set  # noqa: E402
-from backend.nn.mnist import load_mnist  # noqa: E402
-from backend.nn.weights import load_model  # noqa: E402
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from backend.nn.mnist import load_mnist
+from backend.nn.weights import load_model
+from backend.paths import MODEL_DIR
+from backend.recognition.evaluation import robustness_report, score_test_set
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DIR, else .data/mnist)")
-    p.add_argument("--weights", type=Path, default=REPO_ROOT / "model_weights", help="folder with model.npz and model.json")
+    p.add_argument("--weights", type=Path, default=MODEL_DIR, help="folder with model.npz and model.json")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-robustness", action="store_true", help="only the plain test set")
     args = p.parse_args(argv)
 
     model, card = load_model(args.weights)
     test = load_mnist(args.data_dir).test
-    report = {"model_id": card.get("model_id"), **score_test_set(model, test.images, test.labels),
-              "card_test_accuracy": card.get("test_accuracy")}
+    report = {
+        "model_id": card.get("model_id"),
+        **score_test_set(model, test.images, test.labels),
+        "card_test_accuracy": card.get("test_accuracy"),
+    }
     if not args.no_robustness:
         report["robustness"] = robustness_report(model, test.images, test.labels)
 

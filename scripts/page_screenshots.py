@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
-
-from tests.frontend.harness import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, running_server  # noqa: E402
-from tests.frontend.pad_driver import draw_with_mouse, draw_with_touch, wait_for_answer  # noqa: E402
-from tests.frontend.strokes import DIGITS  # noqa: E402
+from backend.paths import PROJECT_ROOT
+from backend.testing.browser import CHROMIUM, CHROMIUM_ARGS, running_server
+from backend.testing.pad_driver import draw_with_mouse, draw_with_touch, wait_for_answer
+from backend.testing.strokes import DIGITS
 
 logger = logging.getLogger("page_screenshots")
 
@@ -39,7 +37,7 @@ def shoot(page: Page, url: str, path: Path, draw, digit: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs", help="folder for the two PNGs")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs", help="folder for the two PNGs")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

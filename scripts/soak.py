@@ -27,17 +27,14 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
 import orjson
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from backend.nn.mnist import load_mnist  # noqa: E402
-from scripts.live_server import LiveServer, rss_kib  # noqa: E402
+from backend.nn.mnist import load_mnist
+from backend.testing.live_server import LiveServer, rss_kib
 
 N_SINGLE_DIGITS = 500
 BATCH_SIZE = 32
@@ -56,7 +53,7 @@ class Requests:
     expected_digits: list[int | None] = field(default_factory=list)
 
     @classmethod
-    def from_mnist(cls) -> "Requests":
+    def from_mnist(cls) -> Requests:
         images = load_mnist().test.images  # (10000, 784) float32 in [0, 1]
         singles = [orjson.dumps({"pixels": row}, option=orjson.OPT_SERIALIZE_NUMPY) for row in images[:N_SINGLE_DIGITS]]
         batches = [
@@ -94,7 +91,9 @@ async def one_request(client: httpx.AsyncClient, index: int, bodies: Requests, t
         if kind == "health":
             response = await client.get("/health")
         elif kind == "batch":
-            response = await client.post("/predict/batch", content=bodies.batches[index % N_BATCHES], headers={"content-type": "application/json"})
+            response = await client.post(
+                "/predict/batch", content=bodies.batches[index % N_BATCHES], headers={"content-type": "application/json"}
+            )
         else:
             digit_index = index % N_SINGLE_DIGITS
             response = await client.post("/predict", content=bodies.singles[digit_index], headers={"content-type": "application/json"})

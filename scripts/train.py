@@ -18,22 +18,20 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
+from backend.nn.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from backend.nn.augment import NO_AUGMENTATION
+from backend.nn.costs import COSTS
+from backend.nn.mnist import VALIDATION_SIZE, load_mnist
+from backend.nn.optimizers import OPTIMIZERS, SCHEDULES
+from backend.nn.presets import DEFAULT_PRESET, PRESETS
+from backend.nn.trainer import EpochReport, TrainConfig, train
+from backend.nn.weights import save_model
+from backend.paths import MODEL_DIR
+from backend.recognition.evaluation import score_test_set
 
-from backend.nn.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS  # noqa: E402
-from backend.nn.costs import COSTS  # noqa: E402
-from backend.evaluation import score_test_set  # noqa: E402
-from backend.nn.mnist import VALIDATION_SIZE, load_mnist  # noqa: E402
-from backend.nn.optimizers import OPTIMIZERS, SCHEDULES  # noqa: E402
-from backend.nn.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
-from backend.nn.trainer import EpochReport, TrainConfig, train  # noqa: E402
-from backend.nn.weights import save_model  # noqa: E402
-from backend.nn.augment import NO_AUGMENTATION  # noqa: E402
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = REPO_ROOT / "model_weights"
+DEFAULT_OUT = MODEL_DIR
 INPUT_CONVENTION = {
     "shape": [784],
     "layout": "28x28 row-major, flattened row by row",
@@ -81,13 +79,31 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     if args.layers:
         net = dataclasses.replace(net, layer_sizes=(784, *(int(n) for n in args.layers.split(",")), 10))
     net = _override(net, activation=args.activation, output_activation=args.output_activation)
-    opt = _override(cfg.optimizer, name=args.optimizer, learning_rate=args.lr, momentum=args.momentum,
-                    weight_decay=args.weight_decay, max_norm=args.max_norm)
+    opt = _override(
+        cfg.optimizer,
+        name=args.optimizer,
+        learning_rate=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        max_norm=args.max_norm,
+    )
     sched = _override(cfg.schedule, name=args.schedule, warmup=args.warmup)
     aug = NO_AUGMENTATION if args.no_augment else _override(cfg.augment, elastic_alpha=args.elastic_alpha, rotation_deg=args.rotation)
-    return _override(cfg, network=net, optimizer=opt, schedule=sched, augment=aug, cost=args.cost, seed=args.seed,
-                     epochs=args.epochs, batch_size=args.batch_size, dropout=args.dropout,
-                     input_dropout=args.input_dropout, patience=args.patience, ensemble=args.ensemble)
+    return _override(
+        cfg,
+        network=net,
+        optimizer=opt,
+        schedule=sched,
+        augment=aug,
+        cost=args.cost,
+        seed=args.seed,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        dropout=args.dropout,
+        input_dropout=args.input_dropout,
+        patience=args.patience,
+        ensemble=args.ensemble,
+    )
 
 
 def _override(obj, **changes):
@@ -114,18 +130,22 @@ class Progress:
         if not self.quiet:
             sys.stderr.write("\r" + " " * 70 + "\r")
         member = f"net {report.member + 1}/{self.config.ensemble} " if self.config.ensemble > 1 else ""
-        print(f"{member}epoch {report.epoch:3d}/{self.config.epochs}  loss {report.train_loss:.4f}  "
-              f"val acc {report.validation_accuracy:.4f}{' *' if report.is_best else '  '}  "
-              f"lr {report.learning_rate:.4g}  {report.seconds:.1f}s  (total {time.perf_counter() - self.started:.0f}s)",
-              flush=True)
+        print(
+            f"{member}epoch {report.epoch:3d}/{self.config.epochs}  loss {report.train_loss:.4f}  "
+            f"val acc {report.validation_accuracy:.4f}{' *' if report.is_best else '  '}  "
+            f"lr {report.learning_rate:.4g}  {report.seconds:.1f}s  (total {time.perf_counter() - self.started:.0f}s)",
+            flush=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = build_config(args)
-    print(f"preset {args.preset}: {config.network.layer_sizes} {config.network.activation}, {config.cost}, "
-          f"{config.optimizer.name} eta={config.optimizer.learning_rate}, {config.epochs} epochs x {config.ensemble} net(s)",
-          flush=True)
+    print(
+        f"preset {args.preset}: {config.network.layer_sizes} {config.network.activation}, {config.cost}, "
+        f"{config.optimizer.name} eta={config.optimizer.learning_rate}, {config.epochs} epochs x {config.ensemble} net(s)",
+        flush=True,
+    )
     data = load_mnist(args.data_dir, validation_size=args.validation_size, progress=_download_progress)
     train_split = data.train
     if args.train_limit:
@@ -137,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     test = score_test_set(result.model, data.test.images, data.test.labels)
     card = {
         "name": f"mnist-mlp-{args.preset}",
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "preset": args.preset,
         "command": "python scripts/train.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "input": INPUT_CONVENTION,
@@ -152,8 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         "versions": {"python": platform.python_version(), "numpy": np.__version__},
     }
     card_path = save_model(result.model, args.out, card)
-    print(f"validation accuracy {result.validation_accuracy:.4f}  test accuracy {test['accuracy']:.4f}  "
-          f"training {result.seconds:.0f}s  -> {card_path.parent}")
+    print(
+        f"validation accuracy {result.validation_accuracy:.4f}  test accuracy {test['accuracy']:.4f}  "
+        f"training {result.seconds:.0f}s  -> {card_path.parent}"
+    )
     return 0
 
 

@@ -1,12 +1,8 @@
 """Fixtures shared by the whole suite."""
 
-from pathlib import Path
-
 import pytest
 
 from backend.nn.mnist import load_mnist
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")

@@ -1,17 +1,14 @@
 """The committed model in model_weights/ is what its card says it is."""
 
-from pathlib import Path
-
 import numpy as np
 
-from backend.evaluation import score_test_set
 from backend.nn.weights import load_model
-
-SHIPPED = Path(__file__).resolve().parents[1] / "model_weights"
+from backend.paths import MODEL_DIR
+from backend.recognition.evaluation import score_test_set
 
 
 def test_shipped_weights_reach_the_accuracy_their_card_claims(mnist_data):
-    model, card = load_model(SHIPPED)
+    model, card = load_model(MODEL_DIR)
     report = score_test_set(model, mnist_data.test.images, mnist_data.test.labels)
     assert abs(report["accuracy"] - card["test_accuracy"]) <= 0.001
     assert report["confusion"] == card["test_confusion"]
@@ -19,18 +16,18 @@ def test_shipped_weights_reach_the_accuracy_their_card_claims(mnist_data):
 
 
 def test_shipped_card_describes_a_reproducible_recipe():
-    _, card = load_model(SHIPPED)
+    _, card = load_model(MODEL_DIR)
     assert card["training"]["seed"] == card["seed"]
     assert card["validation_accuracy"] > 0.98 and card["data"]["validation_images"] == 5000
     assert card["command"].startswith("python scripts/train.py")
 
 
 def test_shipped_folder_stays_small():
-    assert sum(p.stat().st_size for p in SHIPPED.iterdir()) < 20_000_000
+    assert sum(p.stat().st_size for p in MODEL_DIR.iterdir()) < 20_000_000
 
 
 def test_predictions_are_probabilities(mnist_data):
-    model, _ = load_model(SHIPPED)
+    model, _ = load_model(MODEL_DIR)
     p = model.predict_proba(mnist_data.test.images[:50])
     assert p.shape == (50, 10)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)

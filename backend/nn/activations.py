@@ -10,8 +10,8 @@ All functions take and return arrays of shape (B, n): one row per example.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

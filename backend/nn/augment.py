@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIDE = 28
+from .shapes import IMAGE_SIDE
+
+SIDE = IMAGE_SIDE
 
 
 @dataclass(frozen=True)

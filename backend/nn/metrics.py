@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from .model import N_CLASSES
+from .shapes import N_CLASSES
 
 
 def predict_in_batches(predict_proba: Callable[[np.ndarray], np.ndarray], x: np.ndarray, batch: int = 2000) -> np.ndarray:

@@ -16,14 +16,15 @@ import hashlib
 import os
 import tempfile
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CACHE_DIR = REPO_ROOT / ".data" / "mnist"
+from backend.paths import DATA_CACHE_DIR
+
+DEFAULT_CACHE_DIR = DATA_CACHE_DIR / "mnist"
 VALIDATION_SIZE = 5000
 
 FILES = {
@@ -208,4 +209,3 @@ def load_mnist(
         test=Split(to_rows(arrays["test_images"]), arrays["test_labels"].astype(np.int64)),
         hashes={name: SHA256[name] for name in FILES.values()},
     )
-

@@ -8,8 +8,8 @@ faster. For one image, the cost of a layer is reading W(l) from memory, not arit
 what W(l) meets is exact zeros: an MNIST digit is about 82% background, and after ReLU about 85% of
 the hidden units of the shipped nets are 0. Only the columns of W(l) at non-zero entries of a(l-1)
 contribute to W(l) a(l-1), so a single image reads only those (in layers too big for the core's
-cache): on the shipped 3 x 784-800-800-10 ensemble, 18% of the weights per test digit and 160 us
-instead of 224 us for the dense pass (scripts/bench_serve.py, one BLAS thread). Many images at once
+cache): on the shipped ensemble, about a fifth of the weights per test digit (the README's performance
+section has the timings, from scripts/bench_serve.py). Many images at once
 are one dense matrix product per layer, where the BLAS kernel is at its best; only the input pixels
 that are zero in every image of the batch (the border, mostly) are left out of the first.
 
@@ -23,21 +23,18 @@ from __future__ import annotations
 import numpy as np
 
 from .network import Network
-
-N_INPUTS = 784
-N_CLASSES = 10
+from .shapes import N_CLASSES, N_INPUTS
 
 # Below this many images, one at a time skipping zeros beats a dense matrix product, whose OpenBLAS
-# kernel is slow for a few rows. The shipped ensemble on the 2-core dev box, one image at a time vs
-# dense: 1 image 137 vs 177 us, 2: 269 vs 543, 7: 968 vs 1115, 8: 1115 vs 771, 12: 1695 vs 941.
+# kernel is slow for a few rows (the crossover was measured on the shipped ensemble: see the README).
 DENSE_FROM_ROWS = 8
 # Skipping zeros copies the selected rows of W^T first; past this fraction of non-zeros the dense
 # product reads less memory (sigmoid and tanh units are never exactly 0).
 SKIP_ZEROS_BELOW = 0.5
-# A layer this small sits in the core's cache (1 MiB of L2 per core on the dev box), where reading it
-# whole is cheaper than picking rows: (784, n_out) float32 with an MNIST digit's ~140 non-zero pixels
-# took 5.7 us picking vs 2.1 us whole at n_out = 30, 15.2 vs 17.0 at 512, 20.3 vs 28.0 at 800.
+# A layer this small sits in a core's cache (typically 1 MiB of L2), where reading it whole is cheaper
+# than copying out the rows at an MNIST digit's ~140 non-zero pixels.
 SKIP_ZEROS_MIN_WEIGHTS = 400_000
+
 
 class Model:
     def __init__(self, members: list[Network]):
@@ -84,12 +81,11 @@ class Model:
 def _forward_one(net: Network, weights_t: list[np.ndarray], x: np.ndarray) -> np.ndarray:
     """Output activations (1, 10) of one image x (1, 784), reading only W's columns at non-zero inputs."""
     a = x
-    n_layers = len(weights_t)
     for l, (w_t, b) in enumerate(zip(weights_t, net.biases)):
         row = a[0]
         z = _product_skipping_zeros(row, w_t) if w_t.size >= SKIP_ZEROS_MIN_WEIGHTS else row @ w_t
         z += b
-        a = (net.output_activation if l == n_layers - 1 else net.hidden_activation).forward(z[np.newaxis])
+        a = net.activation_of(l).forward(z[np.newaxis])
     return a
 
 
@@ -106,12 +102,11 @@ def _forward_dense(net: Network, weights_t: list[np.ndarray], x_used: np.ndarray
 
     The other 784 - k pixels are zero in every image: the first layer reads only W's columns at `used`.
     """
-    n_layers = len(weights_t)
     a = x_used
     for l, (w_t, b) in enumerate(zip(weights_t, net.biases)):
         if l == 0 and len(used) < N_INPUTS:
             w_t = w_t[used]  # (k,n_out): the rows of W(1)^T for the pixels some image uses
         z = a @ w_t  # (B,n_in)@(n_in,n_out) -> (B,n_out)
         z += b
-        a = (net.output_activation if l == n_layers - 1 else net.hidden_activation).forward(z)
+        a = net.activation_of(l).forward(z)
     return a

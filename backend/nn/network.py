@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, Activation, get_activation
+from .activations import (
+    HIDDEN_ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
+    Activation,
+    get_activation,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,10 @@ class NetworkConfig:
             raise ValueError(f"hidden activation must be one of {HIDDEN_ACTIVATIONS}, got {self.activation!r}")
         if self.output_activation not in OUTPUT_ACTIVATIONS:
             raise ValueError(f"output activation must be one of {OUTPUT_ACTIVATIONS}, got {self.output_activation!r}")
+
+    def activation_for(self, l: int) -> str:
+        """sigma's name for the 0-based layer l: the output activation for the last layer, the hidden one elsewhere."""
+        return self.output_activation if l == len(self.layer_sizes) - 2 else self.activation
 
     @property
     def n_parameters(self) -> int:
@@ -77,17 +86,17 @@ class Network:
         self.config = config
         self.weights = weights
         self.biases = biases
+        self.layer_activations: list[Activation] = [get_activation(config.activation_for(l)) for l in range(len(weights))]
         self.hidden_activation: Activation = get_activation(config.activation)
-        self.output_activation: Activation = get_activation(config.output_activation)
+        self.output_activation: Activation = self.layer_activations[-1]
 
     @classmethod
-    def initialise(cls, config: NetworkConfig, rng: np.random.Generator, dtype=np.float32) -> "Network":
+    def initialise(cls, config: NetworkConfig, rng: np.random.Generator, dtype=np.float32) -> Network:
         """He init (variance 2/n_in) for the ReLU family, Glorot (2/(n_in+n_out)) otherwise; zero biases."""
         weights, biases = [], []
         sizes = config.layer_sizes
         for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            is_output = l == len(sizes) - 2
-            scheme = get_activation(config.output_activation if is_output else config.activation).init
+            scheme = get_activation(config.activation_for(l)).init
             variance = 2.0 / n_in if scheme == "he" else 2.0 / (n_in + n_out)
             weights.append((rng.standard_normal((n_out, n_in)) * np.sqrt(variance)).astype(dtype))
             biases.append(np.zeros(n_out, dtype=dtype))
@@ -102,12 +111,15 @@ class Network:
     def dtype(self) -> np.dtype:
         return self.weights[0].dtype
 
+    def activation_of(self, l: int) -> Activation:
+        """sigma of the 0-based layer l: the output activation for the last layer, the hidden one elsewhere."""
+        return self.layer_activations[l]
+
     def layer(self, l: int, a_prev: np.ndarray) -> np.ndarray:
         """a(l) = sigma(W(l) a(l-1) + b(l)) for the 0-based layer index l."""
         z = a_prev @ self.weights[l].T  # (B,n_in)@(n_in,n_out) -> (B,n_out)
         z += self.biases[l]
-        is_output = l == len(self.weights) - 1
-        return (self.output_activation if is_output else self.hidden_activation).forward(z)
+        return self.activation_of(l).forward(z)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Output activations for inputs x (B, 784) -> (B, 10); no dropout."""

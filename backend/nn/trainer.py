@@ -10,8 +10,9 @@ looks at the test set) and training stops early when validation accuracy has not
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -19,9 +20,10 @@ from .augment import NO_AUGMENTATION, AugmentConfig, augment
 from .costs import COSTS, cost_value, output_delta
 from .metrics import accuracy, predict_labels
 from .mnist import Split
-from .model import N_CLASSES, Model
+from .model import Model
 from .network import Network, NetworkConfig
 from .optimizers import Optimizer, OptimizerConfig, ScheduleConfig, scheduled_rate
+from .shapes import N_CLASSES
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         parts = {
             "network": NetworkConfig,
             "optimizer": OptimizerConfig,
@@ -91,8 +93,9 @@ def one_hot(labels: np.ndarray, dtype=np.float32) -> np.ndarray:
     return np.eye(N_CLASSES, dtype=dtype)[labels]
 
 
-def train_step(net: Network, optimizer: Optimizer, config: TrainConfig, x: np.ndarray, y: np.ndarray,
-               learning_rate: float, rng: np.random.Generator) -> float:
+def train_step(
+    net: Network, optimizer: Optimizer, config: TrainConfig, x: np.ndarray, y: np.ndarray, learning_rate: float, rng: np.random.Generator
+) -> float:
     """One mini-batch of gradient descent; returns the batch's cost before the step."""
     cache = net.forward_train(x, rng, config.dropout, config.input_dropout)
     delta = output_delta(config.cost, net.output_activation, cache.output, y)
@@ -101,8 +104,15 @@ def train_step(net: Network, optimizer: Optimizer, config: TrainConfig, x: np.nd
     return cost_value(config.cost, cache.output, y)
 
 
-def train_network(config: TrainConfig, train: Split, validation: Split, seed: int, member: int = 0,
-                  on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None) -> tuple[Network, int, list[EpochReport]]:
+def train_network(
+    config: TrainConfig,
+    train: Split,
+    validation: Split,
+    seed: int,
+    member: int = 0,
+    on_epoch: EpochCallback | None = None,
+    on_batch: BatchCallback | None = None,
+) -> tuple[Network, int, list[EpochReport]]:
     """Train one network; return it at its best validation epoch, that epoch, and the history."""
     rng = np.random.default_rng(seed)
     net = Network.initialise(config.network, rng)
@@ -143,15 +153,14 @@ def train_network(config: TrainConfig, train: Split, validation: Split, seed: in
     return net, best_epoch, history
 
 
-def train(config: TrainConfig, train_split: Split, validation: Split,
-          on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None) -> TrainResult:
+def train(
+    config: TrainConfig, train_split: Split, validation: Split, on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None
+) -> TrainResult:
     """Train `config.ensemble` networks (seeds seed, seed+1, ...) and combine them into one Model."""
     started = time.perf_counter()
     members, best_epochs, history = [], [], []
     for member in range(config.ensemble):
-        net, best_epoch, member_history = train_network(
-            config, train_split, validation, config.seed + member, member, on_epoch, on_batch
-        )
+        net, best_epoch, member_history = train_network(config, train_split, validation, config.seed + member, member, on_epoch, on_batch)
         members.append(net)
         best_epochs.append(best_epoch)
         history.extend(member_history)

@@ -1,6 +1,6 @@
 // From the pad's ink to the network's 784 inputs, the way MNIST itself was made.
 //
-// A line-by-line port of `ink_to_mnist` in backend/preprocess.py (same threshold, same area-averaging
+// A line-by-line port of `ink_to_mnist` in backend/recognition/preprocess.py (same threshold, same area-averaging
 // weights, same round-half-up, same centre and clamping); tests/frontend/test_parity.py feeds both the
 // same drawings. Pure functions on flat row-major arrays: no DOM, so Node can test it on its own.
 // Reading the canvas is the pad's job; `alphaToInk` only converts RGBA bytes it is handed.

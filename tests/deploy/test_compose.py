@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import http.client
+import importlib.util
 import json
 import os
 import re
@@ -23,16 +24,14 @@ import pytest
 import yaml
 
 from backend.nn.weights import load_model
-from scripts.live_server import LiveServer, free_port
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
+from backend.paths import MODEL_DIR, PROJECT_ROOT
+from backend.testing.live_server import LiveServer, free_port
 
 # --- reading the files ---------------------------------------------------------------------------------
 
 
 def compose() -> dict[str, Any]:
-    return yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+    return yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
 
 
 def service(name: str) -> dict[str, Any]:
@@ -43,7 +42,7 @@ def dockerfile() -> list[tuple[str, str]]:
     """The Dockerfile as (INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
     instructions: list[tuple[str, str]] = []
     pending = ""
-    for line in (REPO_ROOT / "Dockerfile").read_text().splitlines():
+    for line in (PROJECT_ROOT / "Dockerfile").read_text().splitlines():
         stripped = line.strip()
         if not pending and (not stripped or stripped.startswith("#")):
             continue
@@ -154,7 +153,7 @@ def test_api_stop_grace_period_outlasts_the_graceful_shutdown_timeout() -> None:
 
 
 def test_api_settings_are_ones_the_service_reads() -> None:
-    from backend.settings import Settings
+    from backend.service.settings import Settings
 
     names = {name.upper() for name in Settings.model_fields}
     unknown = set(service("api")["environment"]) - names
@@ -194,11 +193,9 @@ def test_train_service_command_is_one_the_train_script_accepts() -> None:
     command = service("train")["command"]
     argv = command if isinstance(command, list) else shlex.split(command)
     assert argv[:2] == ["python", "scripts/train.py"]
-    sys.path.insert(0, str(REPO_ROOT / "scripts"))
-    try:
-        import train
-    finally:
-        sys.path.remove(str(REPO_ROOT / "scripts"))
+    spec = importlib.util.spec_from_file_location("train_script", PROJECT_ROOT / "scripts" / "train.py")
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
     args = train.parse_args(argv[2:])
     assert args.out == Path("/weights")
     assert args.data_dir is None, "the script must read MNIST_DIR"
@@ -249,7 +246,7 @@ def test_image_command_serves_the_app_with_the_images_environment() -> None:
         status, card = get_json(server.port, "/model")
         server.wait_for_workers(workers)  # raises unless a manager and `workers` workers show up
     assert status == 200
-    assert card["model_id"] == load_model(REPO_ROOT / "model_weights")[1]["model_id"]
+    assert card["model_id"] == load_model(MODEL_DIR)[1]["model_id"]
 
 
 def test_image_keeps_the_repository_layout_under_its_workdir() -> None:
@@ -258,16 +255,18 @@ def test_image_keeps_the_repository_layout_under_its_workdir() -> None:
     for arguments in arguments_of("COPY"):
         *sources, destination = shlex.split(arguments)
         for source in sources:
-            assert (REPO_ROOT / source).exists(), f"COPY {source}: not in the repository"
+            assert (PROJECT_ROOT / source).exists(), f"COPY {source}: not in the repository"
             target = Path(workdir) / destination
-            if (REPO_ROOT / source).is_file() and destination.endswith("/"):  # a file copied into a folder
+            if (PROJECT_ROOT / source).is_file() and destination.endswith("/"):  # a file copied into a folder
                 target = target / Path(source).name
             assert target.as_posix().rstrip("/") == (Path(workdir) / source).as_posix().rstrip("/"), f"COPY {source} -> {target}"
 
 
 def test_dockerignore_keeps_what_the_image_copies_and_drops_local_state() -> None:
     patterns = [
-        line.strip().rstrip("/") for line in (REPO_ROOT / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")
+        line.strip().rstrip("/")
+        for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
     ]
 
     def ignored(path: str) -> bool:

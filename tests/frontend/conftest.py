@@ -1,6 +1,6 @@
 """Fixtures for the page's browser tests: a real server, Debian's chromium, watched pages.
 
-The server (a real `python -m backend.serve`) and the browser (Debian's chromium) come from harness.py and
+The server (a real `python -m backend.serve`) and the browser (Debian's chromium) come from backend/testing/browser.py and
 are started once per session. Every page a test opens is watched: each request it makes, and each
 console error or uncaught exception, is recorded and checked when the test ends (same origin only,
 no errors unless the test expects failed loads).
@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from scripts.live_server import ServerDidNotStart
-from tests.frontend.harness import CHROMIUM, CHROMIUM_ARGS, PageWatch, running_server
+from backend.testing.browser import CHROMIUM, CHROMIUM_ARGS, PageWatch, running_server
+from backend.testing.live_server import ServerDidNotStart
 
 
 @pytest.fixture(scope="module")  # module, not session: sync Playwright holds an event loop open until closed
@@ -72,9 +72,7 @@ def desktop(browser: Browser, server_url: str) -> Iterator[tuple[Page, PageWatch
 @pytest.fixture
 def phone(browser: Browser, server_url: str) -> Iterator[tuple[Page, PageWatch]]:
     """The page on a 360 px wide touch screen at twice the pixel density, watched."""
-    context = browser.new_context(
-        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True)
     page, watch = open_page(context, server_url)
     yield page, watch
     context.close()

@@ -16,15 +16,15 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.frontend.harness import PageWatch
-from tests.frontend.pad_driver import (
+from backend.testing.browser import PageWatch
+from backend.testing.pad_driver import (
     draw_with_mouse,
     draw_with_pen,
     draw_with_touch,
     preview_pixels,
     wait_for_answer,
 )
-from tests.frontend.strokes import DIGITS
+from backend.testing.strokes import DIGITS
 
 Seen = tuple[Page, PageWatch]
 

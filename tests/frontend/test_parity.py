@@ -1,4 +1,4 @@
-"""The page's preprocessing (frontend/js/preprocess.js, run by Node) against the server's (backend/preprocess.py).
+"""The page's preprocessing (frontend/js/preprocess.js, run by Node) against the server's (backend/recognition/preprocess.py).
 
 Both get the same ink arrays: digits rasterised at different canvas sizes, positions (centred, in a
 corner, small) and stroke widths, plus grey-level and exact-half-pixel cases; every one of the 784
@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.preprocess import EmptyImageError, ink_to_mnist
-from tests.frontend.strokes import DIGITS, rasterise
+from backend.recognition.preprocess import EmptyImageError, ink_to_mnist
+from backend.testing.strokes import DIGITS, rasterise
 
 RUNNER = Path(__file__).parent / "js" / "run_preprocess.mjs"
 TOLERANCE = 0.02

@@ -1,6 +1,15 @@
 import numpy as np
 
-from backend.nn.augment import NO_AUGMENTATION, AugmentConfig, augment, bilinear_sample, dilate, erode, gaussian_matrix, smooth_fields
+from backend.nn.augment import (
+    NO_AUGMENTATION,
+    AugmentConfig,
+    augment,
+    bilinear_sample,
+    dilate,
+    erode,
+    gaussian_matrix,
+    smooth_fields,
+)
 
 
 def test_augmented_digits_stay_digits(mnist_data):

@@ -96,8 +96,12 @@ def test_download_tries_mirrors_in_turn_and_verifies(tmp_path, mirror, monkeypat
     (root / "bad" / "tiny-idx3-ubyte.gz").write_bytes(gzip.compress(data[:-1] + b"\x01"))
     seen = []
     target = tmp_path / "cache"
-    path = download("tiny-idx3-ubyte", target, mirrors=(url + "missing/", url + "bad/", url + "good/"),
-                    progress=lambda name, done, total: seen.append((done, total)))
+    path = download(
+        "tiny-idx3-ubyte",
+        target,
+        mirrors=(url + "missing/", url + "bad/", url + "good/"),
+        progress=lambda name, done, total: seen.append((done, total)),
+    )
     np.testing.assert_array_equal(read_idx(path), images)
     assert seen and seen[-1][0] == seen[-1][1] > 0
     assert sorted(p.name for p in target.iterdir()) == ["tiny-idx3-ubyte.gz"]  # no partial files left

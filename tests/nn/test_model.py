@@ -5,8 +5,9 @@ import pytest
 
 from backend.nn import model as model_module
 from backend.nn.activations import HIDDEN_ACTIVATIONS
-from backend.nn.model import DENSE_FROM_ROWS, N_INPUTS, Model
+from backend.nn.model import DENSE_FROM_ROWS, Model
 from backend.nn.network import Network, NetworkConfig
+from backend.nn.shapes import N_INPUTS
 
 
 @pytest.fixture(autouse=True, params=["skipping-zeros", "whole-layers"])

@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from backend.nn.optimizers import Optimizer, OptimizerConfig, ScheduleConfig, scheduled_rate
+from backend.nn.optimizers import (
+    Optimizer,
+    OptimizerConfig,
+    ScheduleConfig,
+    scheduled_rate,
+)
 
 
 def test_sgd_is_the_classic_update():

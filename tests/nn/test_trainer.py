@@ -39,8 +39,14 @@ def test_short_training_on_a_few_thousand_images_beats_90_percent(mnist_data):
 
 def test_selection_keeps_the_best_validation_epoch_and_stops_early(mnist_data):
     # plain SGD at eta = 0.5 on 2,000 images peaks after a few epochs and then wobbles
-    config = TrainConfig(network=NetworkConfig((784, 32, 10)), optimizer=OptimizerConfig(name="sgd", learning_rate=0.5),
-                         schedule=ScheduleConfig(name="constant"), epochs=30, patience=2, batch_size=256)
+    config = TrainConfig(
+        network=NetworkConfig((784, 32, 10)),
+        optimizer=OptimizerConfig(name="sgd", learning_rate=0.5),
+        schedule=ScheduleConfig(name="constant"),
+        epochs=30,
+        patience=2,
+        batch_size=256,
+    )
     subset = Split(mnist_data.train.images[:2000], mnist_data.train.labels[:2000])
     result = train(config, subset, mnist_data.validation)
     best_epoch = result.best_epochs[0]

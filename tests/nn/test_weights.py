@@ -7,7 +7,13 @@ import pytest
 
 from backend.nn.model import Model
 from backend.nn.network import Network, NetworkConfig
-from backend.nn.weights import CARD_FILE, WEIGHTS_FILE, WeightsError, load_model, save_model
+from backend.nn.weights import (
+    CARD_FILE,
+    WEIGHTS_FILE,
+    WeightsError,
+    load_model,
+    save_model,
+)
 
 
 def make_model(n_members=1, seed=0):
@@ -62,6 +68,7 @@ def test_a_flipped_byte_is_refused(saved):
 def rewrite_with_card_hash(folder, arrays):
     """Write arbitrary arrays and re-sign the card, to reach the checks behind the hash."""
     import hashlib
+
     np.savez(folder / WEIGHTS_FILE, **arrays)
     card = json.loads((folder / CARD_FILE).read_text())
     card["weights_sha256"] = hashlib.sha256((folder / WEIGHTS_FILE).read_bytes()).hexdigest()
@@ -116,6 +123,7 @@ def test_not_a_zip_is_refused(saved):
     (folder / WEIGHTS_FILE).write_bytes(rewrite)
     card = json.loads((folder / CARD_FILE).read_text())
     import hashlib
+
     card["weights_sha256"] = hashlib.sha256(rewrite).hexdigest()
     (folder / CARD_FILE).write_text(json.dumps(card))
     with pytest.raises(WeightsError, match="not a readable .npz archive"):

@@ -2,18 +2,17 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 
 from backend.nn.weights import load_model
+from backend.paths import PROJECT_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--preset", "fast", "--epochs", "1", "--layers", "16", "--train-limit", "2000", "--quiet", "--ensemble", "1"]
 
 
 def run(*args):
-    return subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
 
 
 def test_combine_averages_members_and_records_the_recipe(tmp_path):

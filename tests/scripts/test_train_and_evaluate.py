@@ -3,21 +3,34 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from backend.nn.weights import CARD_FILE, WEIGHTS_FILE, load_model
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from backend.paths import PROJECT_ROOT
 
 
 def run(*args):
-    return subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
 
 
 def test_train_writes_weights_and_card_then_evaluate_reads_them(tmp_path):
     out = tmp_path / "model"
-    trained = run("scripts/train.py", "--preset", "fast", "--epochs", "2", "--layers", "64", "--no-augment",
-                  "--train-limit", "3000", "--seed", "7", "--out", str(out), "--quiet")
+    trained = run(
+        "scripts/train.py",
+        "--preset",
+        "fast",
+        "--epochs",
+        "2",
+        "--layers",
+        "64",
+        "--no-augment",
+        "--train-limit",
+        "3000",
+        "--seed",
+        "7",
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert trained.returncode == 0, trained.stderr
     assert "epoch   2/2" in trained.stdout and "test accuracy" in trained.stdout
     assert sorted(p.name for p in out.iterdir()) == [CARD_FILE, WEIGHTS_FILE]

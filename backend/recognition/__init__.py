@@ -1,0 +1,7 @@
+"""The recogniser: from any picture of handwriting to the network's answers, without the web.
+
+    preprocess   a picture of one digit -> the 784 MNIST-style inputs (ported line by line to the page's JS)
+    evaluation   test accuracy, confusion matrix, robustness to shifted/scaled/rotated/thick/thin digits
+
+It builds on backend.nn and imports nothing from the service.
+"""

@@ -1,0 +1,118 @@
+"""From an uploaded PNG or JPEG file to the network's 784 inputs.
+
+Pillow decodes; everything after the grey levels is `backend.recognition.preprocess`, the same module (and
+recipe) the canvas page mirrors: `gray_to_ink` finds the ink in either polarity, `ink_to_mnist`
+crops, scales to 20 px with area averaging and centres by centre of mass.
+
+Guards, in order: only PNG and JPEG are opened (Pillow's other decoders are never reached); the pixel
+count from the header is checked against a limit before anything is decoded (decompression bombs);
+a JPEG is decoded at a reduced DCT scale when it is much larger than needed; the decoded picture is
+box-averaged down (an integer factor, so still area averaging) until its longer side is at most
+WORKING_SIDE, which bounds the memory of the float steps whatever the upload. The EXIF orientation
+of a phone photo is applied, since a 6 on its side is not a 6. Transparent pixels are laid over a
+background opposite to the ink, so a transparent PNG of black or of white strokes both work.
+
+What this module leaves out: HTTP status codes (the route maps each error class to one).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from backend.recognition.preprocess import EmptyImageError, gray_to_ink, ink_to_mnist
+
+FORMATS = ("PNG", "JPEG")
+WORKING_SIDE = 1024  # far more than the 20 px the digit ends up as; bounds memory for huge photos
+
+# Pillow only warns between MAX_IMAGE_PIXELS and twice that; in this service any bomb is an error
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+__all__ = ["EmptyImageError", "ImageError", "ImageTooLargeError", "InvalidImageError", "image_to_pixels", "decode_gray"]
+
+
+class ImageError(ValueError):
+    """An upload that cannot be turned into a digit; the message says why, for the client."""
+
+
+class InvalidImageError(ImageError):
+    """Not a PNG or JPEG, truncated or otherwise undecodable."""
+
+
+class ImageTooLargeError(ImageError):
+    """More pixels than the configured limit."""
+
+
+def image_to_pixels(data: bytes, max_pixels: int) -> np.ndarray:
+    """PNG or JPEG bytes -> the MNIST-framed digit as (784,) float32 in [0, 1].
+
+    Raises InvalidImageError, ImageTooLargeError, or EmptyImageError when there is no ink.
+    """
+    return ink_to_mnist(gray_to_ink(decode_gray(data, max_pixels)))
+
+
+def decode_gray(data: bytes, max_pixels: int) -> np.ndarray:
+    """PNG or JPEG bytes -> grey levels (H, W) float64 in [0, 1] (0 = black), H and W <= WORKING_SIDE."""
+    if not data:
+        raise InvalidImageError("the request body is empty: send the bytes of a PNG or JPEG file")
+    try:
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLargeError(f"the image has more than {_refusal_limit(max_pixels) / 1e6:g} megapixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise InvalidImageError("the body is not a PNG or JPEG image") from None
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"the image is {width}x{height} = {width * height / 1e6:.1f} megapixels, over the limit of {max_pixels / 1e6:g}"
+        )
+    if width == 0 or height == 0:
+        raise InvalidImageError("the image has no pixels")
+    try:
+        if image.format == "JPEG":
+            image.draft(image.mode, (WORKING_SIDE, WORKING_SIDE))  # DCT scaling: decode at 1/2, 1/4 or 1/8 size
+        image = ImageOps.exif_transpose(image)  # also loads the pixels
+        image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLargeError(f"the image has more than {_refusal_limit(max_pixels) / 1e6:g} megapixels") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        raise InvalidImageError(f"the {image.format} image cannot be decoded ({err})") from None
+    return _gray_levels(_reduce(_common_mode(image)))
+
+
+def _refusal_limit(max_pixels: int) -> int:
+    """Pillow refuses past its own MAX_IMAGE_PIXELS (a backstop kept even when the setting is higher)."""
+    return min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+
+
+def _common_mode(image: Image.Image) -> Image.Image:
+    """Any decoded mode -> "I" (16-bit grey), "LA" (grey + alpha) or "L" (8-bit grey)."""
+    if image.mode.startswith("I;16") or image.mode == "I":
+        return image.convert("I")
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (image.mode == "P" and "transparency" in image.info)
+    return image.convert("LA" if has_alpha else "L")
+
+
+def _reduce(image: Image.Image) -> Image.Image:
+    """Box-average by the smallest integer factor that brings the longer side to <= WORKING_SIDE."""
+    factor = math.ceil(max(image.size) / WORKING_SIDE)
+    return image.reduce(factor) if factor > 1 else image
+
+
+def _gray_levels(image: Image.Image) -> np.ndarray:
+    if image.mode == "I":
+        return np.clip(np.asarray(image, dtype=np.float64) / 65535.0, 0.0, 1.0)
+    if image.mode == "L":
+        return np.asarray(image, dtype=np.float64) / 255.0
+    gray_alpha = np.asarray(image, dtype=np.float64) / 255.0  # (H, W, 2)
+    gray, alpha = gray_alpha[..., 0], gray_alpha[..., 1]
+    if alpha.sum() == 0:
+        raise EmptyImageError("the image is fully transparent: there is no digit to read")
+    # strokes drawn dark want a light background behind them, light strokes a dark one
+    ink_brightness = float((gray * alpha).sum() / alpha.sum())
+    background = 1.0 if ink_brightness < 0.5 else 0.0
+    return alpha * gray + (1.0 - alpha) * background

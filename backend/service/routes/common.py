@@ -1,0 +1,24 @@
+"""What the route modules share: JSON responses and the documented error responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Response
+
+from backend.service.schemas import Message, ValidationErrorBody
+
+
+def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Serialise with orjson; NumPy arrays (e.g. probability rows) are written directly."""
+    return Response(
+        orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY), status_code=status_code, media_type="application/json", headers=headers
+    )
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"description": "The body is over BODY_MAX_BYTES.", "model": Message},
+    415: {"description": "The Content-Type is not one this route reads.", "model": Message},
+    422: {"description": "The body is not a valid request: each entry says where and why.", "model": ValidationErrorBody},
+}

@@ -1,0 +1,104 @@
+"""POST /predict, /predict/batch and /predict/image: a digit (or many) from pixels or from a picture.
+
+The JSON routes read the raw body and hand it to payloads.py (orjson + whole-array checks) rather
+than declaring a pydantic body: the checks are the same, the cost a fraction. A bad body raises
+PayloadError, which the app's error handlers (errors.py) turn into FastAPI's usual 422 {"detail": [{"loc", "msg", "type"}]}.
+Work that can take long (a big batch, decoding a photo) runs in the thread pool, so the event loop
+keeps answering other requests meanwhile. A single digit is quicker to compute than to hand over: it
+goes to the MicroBatcher (batcher.py), which runs concurrent single digits as one matrix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Response
+
+from backend.service.dependencies import IMAGE_TYPES, BatcherDep, HeavyWorkDep, ImageBody, JsonBody, ModelDep, SettingsDep
+from backend.service.images import (
+    EmptyImageError,
+    ImageTooLargeError,
+    InvalidImageError,
+    image_to_pixels,
+)
+from backend.service.payloads import PayloadError, error, read_images, read_pixels
+from backend.service.routes.common import ERROR_RESPONSES, json_response
+from backend.service.schemas import (
+    EXAMPLE_PIXELS,
+    BatchRequest,
+    BatchResponse,
+    ImagePrediction,
+    Message,
+    Prediction,
+    PredictRequest,
+    ValidationErrorBody,
+    json_body,
+)
+
+router = APIRouter(tags=["predict"])
+
+
+@router.post(
+    "/predict",
+    summary="Recognise one digit from 784 pixels",
+    description='Body: `{"pixels": [784 numbers]}`, the 28x28 digit row by row, 0.0 = background and 1.0 = ink '
+    "(white on black, as in MNIST), already framed the MNIST way (see /predict/image for raw pictures).",
+    response_model=Prediction,
+    responses=ERROR_RESPONSES,
+    openapi_extra=json_body(PredictRequest, {"pixels": EXAMPLE_PIXELS}),
+)
+async def predict(body: JsonBody, batcher: BatcherDep) -> Response:
+    return json_response(await batcher.predict(read_pixels(body)))
+
+
+@router.post(
+    "/predict/batch",
+    summary="Recognise up to BATCH_MAX digits in one matrix pass",
+    description='Body: `{"images": [[784 numbers], ...]}` with 1 to BATCH_MAX images (default 1000). '
+    "Returns one prediction per image, in order.",
+    response_model=BatchResponse,
+    responses=ERROR_RESPONSES,
+    openapi_extra=json_body(BatchRequest, {"images": [EXAMPLE_PIXELS, EXAMPLE_PIXELS]}),
+)
+async def predict_batch(body: JsonBody, model: ModelDep, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
+    def classify() -> dict[str, Any]:
+        return {"predictions": model.predict(read_images(body, settings.batch_max)).as_dicts()}
+
+    return json_response(await heavy_work.run(classify))
+
+
+@router.post(
+    "/predict/image",
+    summary="Recognise the digit in a PNG or JPEG picture",
+    description="Body: the raw bytes of one PNG or JPEG file (`Content-Type: image/png` or `image/jpeg`; not "
+    "multipart), any size up to IMAGE_MAX_PIXELS: a photo or scan of one digit, dark on light or light on dark. "
+    "The server crops to the ink, scales it to 20 px and centres it by centre of mass in 28x28 (as MNIST was made) "
+    "and returns the prediction with the 784 pixels it used.",
+    response_model=ImagePrediction,
+    responses={
+        413: {"description": "The body is over BODY_MAX_BYTES, or the image over IMAGE_MAX_PIXELS.", "model": Message},
+        415: {"description": "The Content-Type is not image/png or image/jpeg.", "model": Message},
+        422: {"description": "Not a decodable PNG/JPEG, or no ink in it.", "model": ValidationErrorBody},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in IMAGE_TYPES},
+        }
+    },
+)
+async def predict_image(body: ImageBody, model: ModelDep, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
+    def classify() -> dict[str, Any]:
+        pixels = image_to_pixels(body, settings.image_max_pixels)
+        prediction = model.predict(pixels[np.newaxis, :]).as_dicts()[0]
+        return {**prediction, "pixels": pixels}
+
+    try:
+        return json_response(await heavy_work.run(classify))
+    except ImageTooLargeError as err:
+        raise HTTPException(413, str(err)) from None
+    except InvalidImageError as err:
+        raise PayloadError([error("image_invalid", ("body",), str(err))]) from None
+    except EmptyImageError as err:
+        raise PayloadError([error("image_empty", ("body",), str(err))]) from None

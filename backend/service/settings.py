@@ -1,0 +1,118 @@
+"""The service's settings: one typed, frozen object read from environment variables.
+
+Every knob of the running service lives here, with its default and its limits, so `main.py`, the
+routes and `serve.py` never parse environment variables themselves. What this module leaves out:
+anything about the model itself (that is the model card's job) and the process manager's own flags
+beyond host, port, workers, log level and the shutdown grace period.
+
+    MODEL_DIR        folder holding model.npz + model.json       (default: the repo's model_weights/)
+    FRONTEND_DIR     folder served at "/"                         (default: the repo's frontend/)
+    HOST, PORT       where `python -m backend.serve` listens      (127.0.0.1, 8000)
+    WORKERS          worker processes of `python -m backend.serve` (2: one per core of the target box)
+    CORS_ORIGINS     comma-separated origins allowed cross-origin (none: same origin only)
+    BATCH_MAX        most images in one /predict/batch or V2 infer (1000)
+    BODY_MAX_BYTES   request-body cap                             (sized for the largest legal batch)
+    IMAGE_MAX_PIXELS most pixels (width x height) of an upload    (40 megapixels)
+    MODEL_NAME       the model's name in the V2 inference protocol (mnist)
+    LOG_LEVEL        critical / error / warning / info / debug   (info)
+    SHUTDOWN_TIMEOUT_S  seconds SIGTERM waits for in-flight requests (10)
+    ACCESS_LOG       uvicorn's line per request                   (false)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from backend.nn.shapes import N_INPUTS
+from backend.paths import FRONTEND_DIR, MODEL_DIR
+
+SERVICE_NAME = "draw-a-digit"
+SERVICE_VERSION = "0.1.0"
+LOG_FORMAT = "%(levelname)s:     %(name)s: %(message)s"  # uvicorn's own layout, so the service's lines read alike
+UNUSABLE_WEIGHTS = "cannot serve, the weights are unusable: %s"  # logged by whichever loads them first
+# A number in a compact JSON body is at most 23 characters (the repr of any float64 in [0, 1], e.g.
+# "2.2250738585072014e-308") plus ", ": 25 bytes covers every legal pixel value written compactly.
+BYTES_PER_NUMBER = 25
+BODY_HEADROOM_BYTES = 64 * 1024  # brackets, keys, whitespace
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+
+
+def body_cap_for(batch_max: int) -> int:
+    """Bytes needed by the largest legal JSON request: batch_max images of 784 numbers each."""
+    return batch_max * N_INPUTS * BYTES_PER_NUMBER + BODY_HEADROOM_BYTES
+
+
+class SettingsError(ValueError):
+    """An environment variable that does not parse; the message names it."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
+
+    model_dir: Path = MODEL_DIR
+    frontend_dir: Path = FRONTEND_DIR
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(2, ge=1, le=64)
+    cors_origins: tuple[str, ...] = ()
+    batch_max: int = Field(1000, ge=1, le=100_000)
+    body_max_bytes: int = Field(0, ge=0, description="0 means: sized from batch_max")
+    image_max_pixels: int = Field(40_000_000, ge=1)
+    model_name: str = Field("mnist", pattern=r"^[A-Za-z0-9_.-]+$")
+    log_level: LogLevel = "info"
+    shutdown_timeout_s: float = Field(10.0, gt=0)
+    access_log: bool = False  # one log line per request costs throughput; /metrics counts requests anyway
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            # "*" would let any site read the API's answers; list origins one by one instead
+            if not origin.startswith(("http://", "https://")) or origin.rstrip("/").count("/") != 2:
+                raise ValueError(f"{origin!r} is not an origin like https://example.org")
+        return tuple(origin.rstrip("/") for origin in origins)
+
+    @model_validator(mode="after")
+    def _size_body_cap(self) -> Settings:
+        needed = body_cap_for(self.batch_max)
+        if self.body_max_bytes == 0:
+            object.__setattr__(self, "body_max_bytes", needed)
+        elif self.body_max_bytes < needed:
+            raise ValueError(
+                f"BODY_MAX_BYTES={self.body_max_bytes} is below the {needed} bytes that a legal batch of "
+                f"BATCH_MAX={self.batch_max} images may need"
+            )
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from environment variables named like the fields in upper case; unset means default."""
+        environ = os.environ if environ is None else environ
+        values = {name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ}
+        if "log_level" in values:
+            values["log_level"] = values["log_level"].lower()
+        try:
+            return cls(**values)
+        except ValidationError as err:
+            problems = "; ".join(f"{str(e['loc'][0]).upper() if e['loc'] else 'settings'}: {e['msg']}" for e in err.errors())
+            raise SettingsError(f"invalid settings from the environment: {problems}") from None

@@ -1,0 +1,65 @@
+"""Prometheus metrics: requests by route and status, request latency, predictions by digit.
+
+Counted with prometheus-client. With one uvicorn worker the numbers live in this process. With
+several workers `backend.serve` points PROMETHEUS_MULTIPROC_DIR at a fresh folder before the workers
+start; prometheus-client then keeps each worker's values in memory-mapped files there and `/metrics`
+adds them up, so a scrape that lands on any worker reports the whole server. (Started with plain
+`uvicorn --workers N` and no such folder, each scrape reports only the worker that answered it.)
+
+Routes are labelled by their template ("/v2/models/{name}/infer"), never the raw path, so a client
+cannot blow up the number of series; the static page counts as "static", unknown paths as "unmatched".
+What this module leaves out: the ASGI middleware that times requests (middleware.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+REQUESTS = Counter("http_requests_total", "HTTP requests answered, by route template, method and status.", ["route", "method", "status"])
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "Time from request to the end of the response, by route template.",
+    ["route"],
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
+)
+_DIGITS = Counter("digit_predictions_total", "Images classified, by the digit predicted.", ["digit"])
+
+
+class DigitCounter:
+    """Adds a batch of predicted digits (B,) to digit_predictions_total."""
+
+    def __init__(self) -> None:
+        # one child per digit, made up front: every digit shows in /metrics from the start, at 0
+        self._children = [_DIGITS.labels(digit=str(d)) for d in range(10)]
+
+    def count(self, digits: np.ndarray) -> None:
+        if len(digits) == 1:  # the common case, a single /predict: skip the bincount
+            self._children[int(digits[0])].inc()
+            return
+        for digit, n in enumerate(np.bincount(digits, minlength=10).tolist()):
+            if n:
+                self._children[digit].inc(n)
+
+
+PREDICTIONS = DigitCounter()
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics in Prometheus' text format, and its content type."""
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST

@@ -1,0 +1,167 @@
+"""/health, /model, /docs, /openapi.json, /metrics and the static page at /."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import orjson
+import pytest
+
+from backend.paths import MODEL_DIR
+from backend.service.schemas import EXAMPLE_PIXELS
+from backend.testing.service import INDEX_HTML, serve_asgi, settings_for
+
+pytestmark = pytest.mark.anyio
+
+CARD = orjson.loads((MODEL_DIR / "model.json").read_bytes())
+
+
+async def test_health_names_the_loaded_model(client):
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "model_id": CARD["model_id"]}
+
+
+async def test_health_does_not_accept_post(client):
+    response = await client.post("/health")
+    assert 400 <= response.status_code < 500
+
+
+async def test_model_card_is_the_card_beside_the_weights(client):
+    response = await client.get("/model")
+    assert response.status_code == 200
+    body = response.json()
+    assert body == CARD
+    for key in ("members", "n_parameters", "weights_sha256", "test_accuracy", "training"):
+        assert key in body
+
+
+async def test_openapi_documents_hand_parsed_bodies_with_examples(client):
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    predict = schema["paths"]["/predict"]["post"]
+    body = predict["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/PredictRequest"}
+    assert body["example"] == {"pixels": EXAMPLE_PIXELS}
+    pixels = schema["components"]["schemas"]["PredictRequest"]["properties"]["pixels"]
+    assert (pixels["minItems"], pixels["maxItems"]) == (784, 784)
+    assert pixels["items"] == {"type": "number", "minimum": 0, "maximum": 1}
+    assert predict["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Prediction"}
+    assert "422" in predict["responses"] and "413" in predict["responses"]
+    assert "InferenceRequest" in schema["components"]["schemas"] and "RequestInput" in schema["components"]["schemas"]
+    refs = set(re.findall(r'"#/components/schemas/([^"]+)"', response.text))
+    assert refs <= set(schema["components"]["schemas"]), "every $ref resolves"
+    assert {"image/png", "image/jpeg"} <= set(schema["paths"]["/predict/image"]["post"]["requestBody"]["content"])
+
+
+async def test_docs_page_lists_every_route_and_loads_nothing_from_elsewhere(client):
+    response = await client.get("/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    for path in ("/predict", "/predict/batch", "/predict/image", "/health", "/model", "/v2/models/{name}/infer"):
+        assert f"<code>{path}</code>" in page
+    assert "<script" not in page
+    assert not re.search(r"""(src|href)=['"]?(https?:)?//""", page), "no resource from another origin"
+    css = await client.get("/docs/docs.css")
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")
+
+
+async def test_redoc_and_swagger_assets_are_not_served(client):
+    response = await client.get("/redoc")
+    assert response.status_code == 404
+
+
+async def test_metrics_count_requests_by_route_and_predictions_by_digit(client):
+    def value(text: str, series: str) -> float:
+        match = re.search(rf"^{re.escape(series)} (\S+)$", text, re.M)
+        return float(match.group(1)) if match else 0.0
+
+    before = (await client.get("/metrics")).text
+    answer = (await client.post("/predict", content=orjson.dumps({"pixels": EXAMPLE_PIXELS}))).json()
+    await client.post("/predict", content=b"{")
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    after = response.text
+    ok = 'http_requests_total{method="POST",route="/predict",status="200"}'
+    bad = 'http_requests_total{method="POST",route="/predict",status="422"}'
+    digit = f'digit_predictions_total{{digit="{answer["digit"]}"}}'
+    assert value(after, ok) == value(before, ok) + 1
+    assert value(after, bad) == value(before, bad) + 1
+    assert value(after, digit) == value(before, digit) + 1
+    assert value(after, 'http_request_duration_seconds_count{route="/predict"}') >= 2
+    assert 'http_request_duration_seconds_bucket{le="0.005",route="/predict"}' in after
+
+
+async def test_static_page_is_served_at_the_root_with_security_headers(client):
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert response.text == INDEX_HTML
+    script = await client.get("/app.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    for r in (response, script):
+        assert "default-src 'self'" in r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_security_headers_are_on_api_answers_and_errors_too(client):
+    for response in (
+        await client.get("/health"),
+        await client.post("/predict", content=b"[]"),
+        await client.get("/no-such-file.txt"),
+        await client.get("/docs"),
+    ):
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_no_cors_by_default(client):
+    response = await client.options("/predict", headers={"origin": "https://elsewhere.example", "access-control-request-method": "POST"})
+    assert "access-control-allow-origin" not in response.headers
+    response = await client.get("/health", headers={"origin": "https://elsewhere.example"})
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_cors_allows_only_the_configured_origins(tmp_path):
+    async with serve_asgi(settings_for(tmp_path, cors_origins=("https://app.example",))) as cors:
+        allowed = await cors.options(
+            "/predict",
+            headers={
+                "origin": "https://app.example",
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "content-type",
+            },
+        )
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+        refused = await cors.options("/predict", headers={"origin": "https://evil.example", "access-control-request-method": "POST"})
+        assert refused.status_code == 400
+        assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_missing_page_logs_a_warning_and_the_api_still_works(tmp_path, caplog):
+    settings = settings_for(tmp_path)
+    (settings.frontend_dir / "index.html").unlink()
+    with caplog.at_level(logging.WARNING, logger="backend"):
+        async with serve_asgi(settings) as client:
+            assert (await client.get("/")).status_code == 404
+            assert (await client.get("/health")).status_code == 200
+    assert any("index.html" in record.getMessage() for record in caplog.records)
+
+
+async def test_missing_frontend_folder_is_not_a_crash(tmp_path, caplog):
+    settings = settings_for(tmp_path).model_copy(update={"frontend_dir": tmp_path / "nowhere"})
+    with caplog.at_level(logging.WARNING, logger="backend"):
+        async with serve_asgi(settings) as client:
+            assert (await client.get("/")).status_code == 404
+            assert (await client.get("/health")).status_code == 200
+    assert any("nowhere" in record.getMessage() for record in caplog.records)
