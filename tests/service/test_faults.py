@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import http.client
 import re
-import shutil
 import signal
 import socket
 import struct
@@ -26,7 +25,6 @@ import numpy as np
 import orjson
 import pytest
 
-from backend.paths import MODEL_DIR
 from backend.testing.live_server import HOST, LiveServer, descendants, get_status
 
 WORKERS = 2
@@ -56,13 +54,6 @@ def get(port: int, path: str) -> tuple[int, bytes]:
 
 def batch_body(images: np.ndarray) -> bytes:
     return orjson.dumps({"images": images}, option=orjson.OPT_SERIALIZE_NUMPY)
-
-
-@pytest.fixture
-def weights_copy(tmp_path: Path) -> Path:
-    copy = tmp_path / "weights"
-    shutil.copytree(MODEL_DIR, copy)
-    return copy
 
 
 @pytest.fixture

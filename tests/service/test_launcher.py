@@ -21,7 +21,6 @@ import httpx
 import orjson
 import pytest
 
-from backend.paths import MODEL_DIR
 from backend.service.schemas import EXAMPLE_PIXELS
 from backend.testing.live_server import LiveServer
 from backend.testing.service import SEVEN, settings_for, stroke_digit_png
@@ -40,13 +39,6 @@ def launch_server(
         "PYTHONUNBUFFERED": "1",
     }
     return LiveServer(workers=workers, model_dir=model_dir, env=settings, command=command, port=port, log_dir=tmp_path).launch()
-
-
-@pytest.fixture
-def weights_copy(tmp_path: Path) -> Path:
-    copy = tmp_path / "weights"
-    shutil.copytree(MODEL_DIR, copy)
-    return copy
 
 
 @pytest.fixture
