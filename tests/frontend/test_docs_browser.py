@@ -140,3 +140,14 @@ def test_redoc_renders_every_route_from_this_origin(blank: Seen, server_url: str
     # the request body example comes from /openapi.json
     expect(page.locator("[data-section-id='operation/predict_predict_post']")).to_contain_text('"pixels"')
     assert f"{server_url}/openapi.json" in watch.requests
+
+
+def test_the_drawing_page_links_to_the_docs(desktop: Seen, server_url: str) -> None:
+    page, _ = desktop
+    page.get_by_test_id("docs-link").click()
+    page.wait_for_url(server_url + "/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("draw-a-digit")
+    page.go_back()
+    page.get_by_role("link", name="API reference").click()
+    page.wait_for_url(server_url + "/redoc")
+    expect(page.locator("h1")).to_contain_text("draw-a-digit")
