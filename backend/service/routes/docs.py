@@ -5,7 +5,7 @@ JavaScript and CSS come from the fastapi-offline package (Swagger UI 5, which re
 FastAPI writes, and ReDoc's standalone bundle), served at /docs/assets/<file>; nothing loads from a CDN.
 FastAPI's own docs pages are not used: they start Swagger UI with an inline script, which our
 Content-Security-Policy forbids. Here the two pages are static HTML and each starts its viewer from a
-static script beside it (static/docs/). The CSP exceptions these two pages need are in middleware.py.
+static script beside it (static/docs/). The one CSP exception (inline styles on /redoc) is in middleware.py.
 What this module leaves out: Swagger UI's OAuth2 redirect page (the API has no authentication).
 """
 
@@ -35,7 +35,7 @@ ASSETS = {
 REDOC_BUNDLE = "redoc.standalone.js"
 REDOC_FOREIGN_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
 EMPTY_IMAGE = b"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
-# a day: the files change only when the package is upgraded, and ETag/Last-Modified revalidate them then
+# a day: the files change only when the package is upgraded (and their ETags with them)
 ASSET_CACHE = "public, max-age=86400"
 
 
