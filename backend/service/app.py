@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=SERVICE_VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url=None,  # Swagger UI loads from a CDN; routes/docs.py serves a self-contained page instead
+        docs_url=None,  # FastAPI's pages load Swagger UI from a CDN with an inline script: routes/docs.py serves both offline
         redoc_url=None,
     )
     app.state.settings = settings

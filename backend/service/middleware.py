@@ -29,9 +29,19 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 
+# The one page that needs more than that: ReDoc (/redoc) styles itself with styled-components, which writes
+# <style> elements while it runs; style-src 'self' blocks them and ReDoc then fails to render. So that page,
+# and only it (keyed by the request's path), allows inline styles; scripts stay 'self' only. Swagger UI
+# (/docs) needs no exception, and ReDoc's search (a Web Worker from a blob: URL) is turned off rather than
+# allowing workers.
+REDOC_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+PAGE_SECURITY_HEADERS: dict[str, list[tuple[bytes, bytes]]] = {
+    "/redoc": [(b"content-security-policy", REDOC_CONTENT_SECURITY_POLICY.encode()), *SECURITY_HEADERS[1:]],
+}
+
 
 class SecurityHeadersMiddleware:
-    """Adds SECURITY_HEADERS to every HTTP response, API and static files alike."""
+    """Adds SECURITY_HEADERS to every HTTP response, API and static files alike (PAGE_SECURITY_HEADERS for the pages named there)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -41,10 +51,12 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        headers = PAGE_SECURITY_HEADERS.get(scope["path"], SECURITY_HEADERS)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(name, value) for name, value in SECURITY_HEADERS if name not in present]
+                extra = [(name, value) for name, value in headers if name not in present]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 

@@ -77,3 +77,14 @@ def phone(browser: Browser, server_url: str) -> Iterator[tuple[Page, PageWatch]]
     yield page, watch
     context.close()
     check_watch(watch)
+
+
+@pytest.fixture
+def blank(browser: Browser, server_url: str) -> Iterator[tuple[Page, PageWatch]]:
+    """A watched 1280x900 page that has loaded nothing yet, for pages other than the drawing page (/docs, /redoc)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    watch = watch_page(page, server_url)
+    yield page, watch
+    context.close()
+    check_watch(watch)
