@@ -20,6 +20,7 @@ from backend.paths import PROJECT_ROOT
 from backend.testing.containers import DockerEngine, Images, ensure_images
 
 TIMINGS: dict[str, float] = {}
+COUNTS: dict[str, int] = {}
 
 
 def _interrupted(signum: int, frame: object) -> None:
@@ -55,8 +56,16 @@ def timings() -> dict[str, float]:
     return TIMINGS
 
 
+@pytest.fixture(scope="session")
+def counts() -> dict[str, int]:
+    """Numbers worth reporting besides times (requests sent, failed), printed at the end of the run."""
+    return COUNTS
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if TIMINGS:
         terminalreporter.section("container test phases (seconds)")
         for name, seconds in TIMINGS.items():
-            terminalreporter.write_line(f"{name:>24}: {seconds:6.1f}")
+            terminalreporter.write_line(f"{name:>40}: {seconds:6.1f}")
+    for name, count in COUNTS.items():
+        terminalreporter.write_line(f"{name:>40}: {count:6d}")
