@@ -159,7 +159,9 @@ def test_killing_a_replica_under_load_fails_no_request_and_it_comes_back_healthy
         details = wait_restarted_and_healthy(compose.env, victim, restarts_before, HEALTHY_WITHIN_S)
         timings["killed replica healthy again"] = time.monotonic() - killed_at
         back_since = docker_now(compose.env)
-        time.sleep(3)  # load keeps running against the restored set
+        deadline = time.monotonic() + 20  # the load keeps running until the proxy sends the replica requests again
+        while address(compose.env, victim) not in answered_by(compose, back_since) and time.monotonic() < deadline:
+            time.sleep(1)
     finally:
         stop.set()
         for client in clients:
@@ -175,5 +177,4 @@ def test_killing_a_replica_under_load_fails_no_request_and_it_comes_back_healthy
     assert details["RestartCount"] == restarts_before + 1, "docker did not restart the killed replica"
     assert details["State"]["Health"]["Status"] == "healthy", f"replica not healthy {HEALTHY_WITHIN_S} s after the kill"
     counts.update({"requests during the kill test": len(outcomes), "of which failed (in flight at the kill)": len(failed)})
-    time.sleep(1)
     assert address(compose.env, victim) in answered_by(compose, back_since), "the proxy never sent the restarted replica a request"

@@ -2,8 +2,8 @@
 
 `docker compose --profile train run --rm train` with the MNIST files mounted read-only and an empty
 folder for the weights, as the image's non-root user (10001) on a read-only root: classic preset, one
-epoch on 10,000 images. The weights it writes load here and recognise the validation split far above
-chance; a data folder without MNIST's files ends the run with an error and writes nothing.
+epoch on 10,000 images. The weights it writes load here, recognise the validation split far above
+chance and match the model card written beside them; a data folder without MNIST's files ends the run with an error and writes nothing.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ def test_train_profile_trains_a_tiny_model_into_the_mounted_folder(
     model, card = load_model(weights_dir)
     assert all(path.stat().st_uid == 10001 for path in weights_dir.iterdir())
     accuracy = float(np.mean(model.predict(mnist_data.validation.images) == mnist_data.validation.labels))
-    assert accuracy > 0.5, f"validation accuracy {accuracy:.3f} after one epoch"
-    assert card["model_id"]
+    assert accuracy > 0.8, f"validation accuracy {accuracy:.3f} after one epoch"  # 0.916 when measured; chance is 0.1
+    assert card["validation_accuracy"] == pytest.approx(accuracy, abs=1e-4), "the card must describe the weights beside it"
 
 
 def test_train_profile_without_mnist_files_fails_and_writes_nothing(trainer: Compose, weights_dir: Path, tmp_path: Path) -> None:
