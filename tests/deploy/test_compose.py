@@ -1,9 +1,9 @@
 """The deployment files: docker-compose.yml, the Dockerfile and .dockerignore, checked without a Docker engine.
 
-No engine runs in CI, so the compose file is parsed with PyYAML and the Dockerfile read instruction
+`make test` needs no engine, so the compose file is parsed with PyYAML and the Dockerfile read instruction
 by instruction; what can run without Docker does run: the image's command (backend.serve) with the
 image's environment, the healthcheck command against a real server, and the train service's
-command line against the train script's parser.
+command line against the train script's parser. The real containers are tests/containers (`make test-containers`).
 """
 
 from __future__ import annotations
