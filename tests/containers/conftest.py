@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from backend.paths import PROJECT_ROOT
-from backend.testing.containers import DockerEngine, Images, ensure_images
+from backend.testing.containers import DockerEngine, Images, docker, ensure_images
 
 TIMINGS: dict[str, float] = {}
 COUNTS: dict[str, int] = {}
@@ -47,6 +47,8 @@ def images(engine: DockerEngine) -> Images:
     built = ensure_images(engine.env)
     for name, seconds in built.seconds.items():
         TIMINGS[f"image {name}"] = seconds
+    if engine.pid is not None:  # our own engine: drop the untagged images earlier builds left (the cache stays)
+        docker("image", "prune", "--force", env=engine.env, timeout=120)
     return built
 
 
