@@ -8,7 +8,10 @@
 # weights once before any worker starts (unusable weights end the container with status 1 and a log line
 # naming the file), then gunicorn forks WORKERS uvicorn workers from the imported app and /metrics sums
 # them. Settings come from the environment (backend/service/settings.py).
-FROM python:3.11-slim-bookworm
+# BASE_IMAGE: the official image by default; where no registry can be pulled from, a stand-in built from
+# Debian's packages (scripts/containers/build_base_images.sh; `make test-containers` passes it here).
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

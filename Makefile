@@ -8,7 +8,7 @@ PORT ?= 8000
 MNIST_DIR ?= $(if $(wildcard ../shared/datasets/mnist),$(abspath ../shared/datasets/mnist),)
 export MNIST_DIR
 
-.PHONY: install dev browser run test lint format train evaluate bench-train bench-serve soak
+.PHONY: install dev browser run test test-containers lint format train evaluate bench-train bench-serve soak
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ run: install
 # style first (seconds), then every test; CI runs this target
 test: dev browser lint
 	$(PY) -m pytest
+
+# real containers (tests/containers): installs Docker and Compose v2 if missing, starts dockerd unless one
+# runs (stopped again at the end), builds the images, then compose up / checks / down; CI runs it after `test`
+test-containers: dev
+	$(PY) -m pytest tests/containers --containers
 
 lint: dev
 	$(VENV)/bin/ruff check .

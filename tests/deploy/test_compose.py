@@ -1,9 +1,9 @@
 """The deployment files: docker-compose.yml, the Dockerfile and .dockerignore, checked without a Docker engine.
 
-No engine runs in CI, so the compose file is parsed with PyYAML and the Dockerfile read instruction
+`make test` needs no engine, so the compose file is parsed with PyYAML and the Dockerfile read instruction
 by instruction; what can run without Docker does run: the image's command (backend.serve) with the
 image's environment, the healthcheck command against a real server, and the train service's
-command line against the train script's parser.
+command line against the train script's parser. The real containers are tests/containers (`make test-containers`).
 """
 
 from __future__ import annotations
@@ -205,8 +205,21 @@ def test_train_service_command_is_one_the_train_script_accepts() -> None:
 
 
 def test_image_is_slim_python_3_11() -> None:
+    """FROM ${BASE_IMAGE}, whose default (an ARG before FROM) is the official slim Python 3.11."""
     (base,) = arguments_of("FROM")
+    defaults = dict(argument.split("=", 1) for argument in arguments_of("ARG") if "=" in argument)
+    match = re.fullmatch(r"\$\{?(\w+)\}?", base)
+    if match:
+        base = defaults[match.group(1)]
     assert re.fullmatch(r"python:3\.11-slim(-\w+)?", base), base
+
+
+def test_image_base_is_an_argument_set_before_from() -> None:
+    """The container test builds on a locally made base where the official one cannot be pulled."""
+    instructions = [keyword for keyword, _ in dockerfile()]
+    assert instructions[:2] == ["ARG", "FROM"]
+    assert arguments_of("FROM") == ["${BASE_IMAGE}"]
+    assert arguments_of("ARG")[0].startswith("BASE_IMAGE=")
 
 
 def test_image_runs_as_a_non_root_user() -> None:

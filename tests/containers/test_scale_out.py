@@ -1,0 +1,180 @@
+"""Scale-out: 3 api replicas behind nginx (docker-compose.scale.yml), one of them killed under load.
+
+The proxy (Debian's nginx, deploy/nginx) publishes one loopback port; its access log names the replica
+that answered each request. Load is bounded: a few client threads, each sending one real /predict
+after another over a kept-alive connection through the proxy, for a fixed span. Meanwhile one replica's
+server process is SIGKILLed from the host, as a crash would end it: no request may fail (those that were
+on the dead replica are retried on another, deploy/nginx/nginx.conf), docker's restart policy brings
+it back, it turns healthy, and the proxy sends it requests again.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from backend.testing.containers import Compose, DockerEngine, Images, docker
+from backend.testing.live_server import free_port
+
+PROJECT = "draw-a-digit-citest-scale"
+FILES = ["docker-compose.yml", "docker-compose.scale.yml", "tests/containers/compose.scale.yml"]
+REPLICAS = 3
+CLIENTS = 4
+HEALTHY_WITHIN_S = 60
+
+
+@pytest.fixture(scope="module")
+def scaled(engine: DockerEngine, images: Images, timings: dict[str, float]) -> Iterator[tuple[Compose, int]]:
+    port = free_port()
+    compose = Compose(PROJECT, FILES, {**engine.env, "PROXY_PORT": str(port), "API_REPLICAS": str(REPLICAS)})
+    compose.down()
+    try:
+        started = time.monotonic()
+        compose.up(timeout=240)
+        timings["scale-out up --wait"] = time.monotonic() - started
+        yield compose, port
+    finally:
+        compose.down()
+
+
+def inspect(env: dict[str, str], container: str) -> dict[str, Any]:
+    return json.loads(docker("inspect", container, env=env).stdout)[0]
+
+
+def address(env: dict[str, str], container: str) -> str:
+    (network,) = inspect(env, container)["NetworkSettings"]["Networks"].values()
+    return network["IPAddress"]
+
+
+def tried(compose: Compose, since: str) -> list[list[str]]:
+    """Per request the proxy logged since a timestamp: the replica addresses it tried, in order."""
+    logs = compose("logs", "--no-color", "--no-log-prefix", "--since", since, "proxy", timeout=60).stdout
+    return [[part.strip().rsplit(":", 1)[0] for part in field.split(",")] for field in re.findall(r"upstream=([^\n]+)", logs)]
+
+
+def answered_by(compose: Compose, since: str) -> list[str]:
+    """The replica that answered each request the proxy logged since a timestamp (the last one tried)."""
+    return [addresses[-1] for addresses in tried(compose, since)]
+
+
+def get(port: int, path: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def docker_now(env: dict[str, str]) -> str:
+    """The engine's clock (RFC 3339), for `logs --since`: the host's and the engine's may differ."""
+    return docker("info", "--format", "{{.SystemTime}}", env=env).stdout.strip()
+
+
+def wait_restarted_and_healthy(env: dict[str, str], container: str, restarts_before: int, timeout_s: float) -> dict[str, Any]:
+    """The container's state once docker has restarted it and its healthcheck passes again (or at the deadline)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        details = inspect(env, container)
+        restarted = details["RestartCount"] > restarts_before
+        if restarted and details["State"].get("Health", {}).get("Status") == "healthy" or time.monotonic() > deadline:
+            return details
+        time.sleep(0.5)
+
+
+@dataclass
+class Outcome:
+    started: float
+    ended: float
+    status: int | None
+    error: str | None = None
+
+
+def predict_loop(port: int, body: bytes, stop: threading.Event, outcomes: list[Outcome]) -> None:
+    """One client: /predict after /predict over a kept-alive connection until told to stop; every outcome recorded."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            connection.request("POST", "/predict", body=body, headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            reply = response.read()
+            digit = json.loads(reply).get("digit") if response.status == 200 else None
+            outcomes.append(Outcome(started, time.monotonic(), response.status, None if digit is not None else reply[:200].decode()))
+        except (OSError, http.client.HTTPException, ValueError) as failed:
+            outcomes.append(Outcome(started, time.monotonic(), None, repr(failed)))
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.close()
+
+
+def test_three_replicas_serve_behind_the_proxy_in_turn(scaled: tuple[Compose, int]) -> None:
+    compose, port = scaled
+    replicas = compose.container_ids("api")
+    assert len(replicas) == REPLICAS
+    assert {inspect(compose.env, replica)["State"]["Health"]["Status"] for replica in replicas} == {"healthy"}
+    since = docker_now(compose.env)
+    assert [get(port, "/health") for _ in range(12)] == [200] * 12
+    time.sleep(1)  # the proxy's log reaches docker's log
+    assert set(answered_by(compose, since)) == {address(compose.env, replica) for replica in replicas}
+
+
+def test_proxy_passes_a_replica_404_through_and_does_not_retry_it(scaled: tuple[Compose, int]) -> None:
+    compose, port = scaled
+    since = docker_now(compose.env)
+    assert get(port, "/no-such-page") == 404
+    time.sleep(1)
+    (addresses,) = tried(compose, since)
+    assert len(addresses) == 1, f"a 404 was retried on {addresses}"
+
+
+def test_killing_a_replica_under_load_fails_no_request_and_it_comes_back_healthy(
+    scaled: tuple[Compose, int], mnist_data, timings: dict[str, float], counts: dict[str, int]
+) -> None:
+    compose, port = scaled
+    victim = compose.container_ids("api")[0]
+    restarts_before = inspect(compose.env, victim)["RestartCount"]
+    body = json.dumps({"pixels": mnist_data.test.images[0].tolist()}).encode()
+    stop, outcomes = threading.Event(), []
+    clients = [threading.Thread(target=predict_loop, args=(port, body, stop, outcomes)) for _ in range(CLIENTS)]
+    for client in clients:
+        client.start()
+    try:
+        time.sleep(2)
+        pid = inspect(compose.env, victim)["State"]["Pid"]
+        killed_at = time.monotonic()
+        os.kill(pid, signal.SIGKILL)  # the replica's server process dies as in a crash; its container exits 137
+        details = wait_restarted_and_healthy(compose.env, victim, restarts_before, HEALTHY_WITHIN_S)
+        timings["killed replica healthy again"] = time.monotonic() - killed_at
+        back_since = docker_now(compose.env)
+        deadline = time.monotonic() + 20  # the load keeps running until the proxy sends the replica requests again
+        while address(compose.env, victim) not in answered_by(compose, back_since) and time.monotonic() < deadline:
+            time.sleep(1)
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(60)
+
+    # A request whose response the dead replica had begun to send (the proxy passes the headers on at
+    # once) cannot be retried: only those in flight at the kill may fail, at most one per client.
+    failed = [outcome for outcome in outcomes if outcome.status != 200 or outcome.error]
+    in_flight = [outcome for outcome in failed if outcome.started <= killed_at <= outcome.ended]
+    assert failed == in_flight, f"{len(failed)} of {len(outcomes)} requests failed, not all in flight at the kill: {failed[:5]}"
+    assert len(failed) <= CLIENTS
+    assert sum(outcome.started > killed_at for outcome in outcomes) >= 50, "too little load after the kill to prove anything"
+    assert details["RestartCount"] == restarts_before + 1, "docker did not restart the killed replica"
+    assert details["State"]["Health"]["Status"] == "healthy", f"replica not healthy {HEALTHY_WITHIN_S} s after the kill"
+    counts.update({"requests during the kill test": len(outcomes), "of which failed (in flight at the kill)": len(failed)})
+    assert address(compose.env, victim) in answered_by(compose, back_since), "the proxy never sent the restarted replica a request"
