@@ -70,11 +70,11 @@ def main() -> int:
         # prometheus-client first load
         from backend.nn.weights import WeightsError
         from backend.service.app import create_app
-        from backend.service.served_model import load_served_model
+        from backend.service.repository import ModelRepository
 
         app = create_app(settings)
         try:
-            app.state.preloaded_model = load_served_model(settings.model_dir)  # see app.lifespan
+            app.state.preloaded_models = ModelRepository.load(settings.model_dir, settings.model_name)  # see app.lifespan
         except WeightsError as err:
             logger.critical(UNUSABLE_WEIGHTS, err)
             return 1
