@@ -345,13 +345,9 @@ def check_requested_outputs(outputs: Any, parameters: Any) -> bool:
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], include_in_schema=False)
 async def not_in_protocol(request: Request) -> Response:
     """Any other path under /v2: 404 (or 405 for a known path and another method) as {"error"}, which V2 clients read."""
+    # this router's own routes (the app's list holds the router as one entry): which take this path by another method
     allowed = sorted(
-        {
-            m
-            for route in request.app.router.routes
-            if route.matches(request.scope)[0] == Match.PARTIAL
-            for m in getattr(route, "methods", ()) or ()
-        }
+        {m for route in router.routes if route.matches(request.scope)[0] == Match.PARTIAL for m in getattr(route, "methods", None) or ()}
     )
     if allowed:
         raise HTTPException(
