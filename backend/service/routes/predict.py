@@ -24,7 +24,7 @@ from backend.service.images import (
     image_to_pixels,
 )
 from backend.service.payloads import PayloadError, error, read_images, read_pixels
-from backend.service.routes.common import ERROR_RESPONSES, json_response
+from backend.service.routes.common import ERROR_RESPONSES, MODEL_NOT_FOUND, json_response
 from backend.service.schemas import (
     EXAMPLE_PIXELS,
     BatchRequest,
@@ -89,6 +89,7 @@ async def predict_batch(body: BatchBody, slot: ChosenSlot, settings: SettingsDep
     "and returns the prediction with the 784 pixels it used.",
     response_model=ImagePrediction,
     responses={
+        **MODEL_NOT_FOUND,
         413: {"description": "The body is over BODY_MAX_BYTES, or the image over IMAGE_MAX_PIXELS.", "model": Message},
         415: {"description": "The Content-Type is not image/png or image/jpeg.", "model": Message},
         422: {"description": "Not a decodable PNG/JPEG, or no ink in it.", "model": ValidationErrorBody},
