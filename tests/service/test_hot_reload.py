@@ -184,9 +184,16 @@ def test_reload_under_load_drops_no_request(tmp_path):
         stop.set()
         for thread in threads:
             thread.join()
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.request("GET", "/metrics")
+        metrics = connection.getresponse().read().decode()
+        connection.close()
     statuses = [status for status, _ in results]
     seen = [model_id for _, model_id in results]
     assert statuses.count(200) == len(statuses), [r for r in results if r[0] != 200][:5]
     assert seen[0] == old and set(seen) == {old, new}
     assert all(model_id == new for model_id in seen[-40:])
     assert len(results) > 100
+    # summed over both workers and the manager that loaded the first version: the newest write wins
+    assert f'served_model_version_info{{model="mnist",version="{new}"}} 1.0' in metrics
+    assert f'served_model_version_info{{model="mnist",version="{old}"}} 0.0' in metrics
