@@ -4,6 +4,7 @@ The README's ```sh blocks are read; each command that calls the server on localh
 continued with a backslash is one command) runs in bash from the repository's root, with the port
 swapped for the live server's and curl made to fail on an HTTP error status. Each must exit 0 and
 print JSON. ADMIN_TOKEN is set for the server and the shell alike, as a reader who set it would have.
+The ```python blocks run as well and must print what their comments promise.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 
 import pytest
 
@@ -74,3 +76,14 @@ def test_a_broken_example_would_fail(server):
     )
     assert finished.returncode == 22
     assert "pixels" in finished.stdout
+
+
+def test_readme_python_examples_run(server):
+    """The ```python blocks (the tritonclient example) run too, against the same server."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+    assert blocks, "the README's tritonclient example is gone"
+    for block in blocks:
+        runnable = block.replace("127.0.0.1:8000", f"127.0.0.1:{server.port}")
+        finished = subprocess.run([sys.executable, "-c", runnable], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+        assert finished.returncode == 0, f"{block}\n{finished.stderr}"
+        assert finished.stdout.strip() == "[7 2 3]"  # what the example's comment promises
