@@ -5,7 +5,8 @@
 --   wrk -t1 -c8 -d5s -s scripts/bench_serve.lua http://127.0.0.1:8000 -- GET /health - 100000
 --
 -- Arguments after "--": METHOD PATH BODIES_FILE (one JSON body per line, "-" for none) MAX_REQUESTS
--- (per wrk thread; 0 = only the duration bounds the run). Requests are formatted once, up front, so
+-- (per wrk thread; 0 = only the duration bounds the run) [CONTENT_TYPE: when given, the whole file is
+-- one body of that type, e.g. application/octet-stream for raw pixels, which may hold newlines]. Requests are formatted once, up front, so
 -- the script costs wrk next to nothing per request.
 
 local threads = {}
@@ -23,6 +24,10 @@ function init(args)
   position = 1
   if bodies_file == nil or bodies_file == "-" then
     prepared[1] = wrk.format(method, path)
+  elseif args[5] ~= nil then
+    local handle = io.open(bodies_file, "rb")
+    prepared[1] = wrk.format(method, path, { ["Content-Type"] = args[5] }, handle:read("*a"))
+    handle:close()
   else
     local headers = { ["Content-Type"] = "application/json" }
     for line in io.lines(bodies_file) do

@@ -3,13 +3,16 @@
 backend/main.py serves `create_app()` to uvicorn (`backend.main:app`); the launcher and the tests call
 create_app(settings). The lifespan loads and checks the weights before the first request: if they are
 missing, corrupt or do not match their card, start-up fails with a log line naming the file and the
-process exits non-zero; it never serves half-ready. Routes live in routes/, what they need from the
+process exits non-zero; it never serves half-ready. Every model folder is loaded (repository.py) and,
+unless RELOAD_POLL_S is 0, watched for new weights while serving. Routes live in routes/, what they need from the
 app in dependencies.py, errors become responses in errors.py, request parsing is payloads.py and
 images.py, the model served_model.py.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,12 +25,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 from backend.nn.weights import WeightsError
-from backend.service.batcher import MicroBatcher
 from backend.service.errors import install_default_handlers
 from backend.service.middleware import MetricsMiddleware, SecurityHeadersMiddleware
-from backend.service.routes import docs, meta, metrics, predict, v2
+from backend.service.repository import ModelRepository
+from backend.service.routes import admin, docs, meta, metrics, predict, v2
 from backend.service.schemas import add_body_schemas
-from backend.service.served_model import load_served_model
 from backend.service.settings import (
     LOG_FORMAT,
     SERVICE_NAME,
@@ -53,21 +55,27 @@ DESCRIPTION = (
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    preloaded = getattr(app.state, "preloaded_model", None)
+    preloaded = getattr(app.state, "preloaded_models", None)
     if preloaded is not None:
         # backend.serve loaded and checked the weights before forking this worker: its arrays are
         # shared with the other workers (one copy in RAM and in the CPU cache), and a worker that
         # gunicorn restarts later does not depend on the files still being there
-        app.state.model = preloaded
+        models = preloaded
     else:
         try:
-            app.state.model = load_served_model(settings.model_dir)
+            models = ModelRepository.load(settings.model_dir, settings.model_name)
         except WeightsError as err:
             logger.critical(UNUSABLE_WEIGHTS, err)
             raise
-    app.state.batcher = MicroBatcher(app.state.model)
+    models.on_change = lambda: setattr(app, "openapi_schema", None)  # the schema lists the names
+    app.state.models = models
     app.state.heavy_work_limiter = anyio.CapacityLimiter(HEAVY_WORK_THREADS)
+    watcher = asyncio.create_task(models.watch(settings.reload_poll_s)) if settings.reload_poll_s > 0 else None
     yield
+    if watcher is not None:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
     logger.info("application shutdown: no request is in flight any more")
 
 
@@ -84,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_default_handlers(app)
-    for module in (meta, predict, v2, metrics, docs):
+    for module in (meta, predict, v2, admin, metrics, docs):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
@@ -113,8 +121,28 @@ def mount_frontend(app: FastAPI, settings: Settings) -> None:
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        app.openapi_schema = add_body_schemas(schema)
+        app.openapi_schema = add_served_names(add_body_schemas(schema), app)
     return app.openapi_schema
+
+
+def add_served_names(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
+    """Settings-dependent facts the static models cannot hold: the model names served (an enum on
+    ?model= and {name}) and BATCH_MAX as maxItems of a batch."""
+    models = getattr(app.state, "models", None)
+    names = models.names if models is not None else [app.state.settings.model_name]
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("name") in ("model", "name"):
+                    parameter["schema"] = {**parameter.get("schema", {}), "enum": names, "examples": names[:1]}
+                    parameter["schema"].pop("anyOf", None)
+    components = schema.get("components", {}).get("schemas", {})
+    batch_max = app.state.settings.batch_max
+    if "BatchRequest" in components:
+        components["BatchRequest"]["properties"]["images"]["maxItems"] = batch_max
+    if "RequestInput" in components:
+        components["RequestInput"]["properties"]["shape"]["description"] = f"[B, 784], 1 <= B <= {batch_max} (BATCH_MAX)."
+    return schema
 
 
 def configure_logging(level: str) -> None:

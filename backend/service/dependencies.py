@@ -2,7 +2,7 @@
 
     async def predict(body: JsonBody, batcher: BatcherDep) -> Response: ...
 
-The served model, the settings, the micro-batcher and the heavy-work limiter are made once by the
+The model repository (its default model, or the one a request names with ?model=), the settings, the micro-batcher and the heavy-work limiter are made once by the
 app's lifespan (app.py) and kept on `app.state`; these dependencies hand them to handlers so that no
 handler reads `app.state` itself. Every dependency here is `async def`: FastAPI runs a plain `def`
 dependency in its thread pool, which would cost a thread hop per request.
@@ -19,9 +19,10 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import anyio
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 
 from backend.service.batcher import MicroBatcher
+from backend.service.repository import ModelRepository, Slot, UnknownModelError
 from backend.service.served_model import ServedModel
 from backend.service.settings import Settings
 
@@ -34,12 +35,32 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+async def get_repository(request: Request) -> ModelRepository:
+    return request.app.state.models
+
+
 async def get_model(request: Request) -> ServedModel:
-    return request.app.state.model
+    """The default model (MODEL_NAME), whichever version serves now."""
+    return request.app.state.models.default
 
 
 async def get_batcher(request: Request) -> MicroBatcher:
-    return request.app.state.batcher
+    models: ModelRepository = request.app.state.models
+    return models.batcher(models.default_name)
+
+
+async def get_chosen_slot(
+    request: Request,
+    model: Annotated[
+        str | None, Query(description="Which model answers (GET /v2/models lists them); the default model when absent.")
+    ] = None,
+) -> Slot:
+    """The model named by ?model=NAME (the default one without it); 404 listing the names for an unknown one."""
+    models: ModelRepository = request.app.state.models
+    try:
+        return models.slot(models.default_name if model is None else model)
+    except UnknownModelError as err:
+        raise HTTPException(404, str(err)) from None
 
 
 async def get_heavy_work(request: Request) -> HeavyWork:
@@ -110,6 +131,8 @@ async def get_json_body(request: Request, settings: Annotated[Settings, Depends(
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ModelDep = Annotated[ServedModel, Depends(get_model)]
+RepositoryDep = Annotated[ModelRepository, Depends(get_repository)]
+ChosenSlot = Annotated[Slot, Depends(get_chosen_slot)]
 BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
 HeavyWorkDep = Annotated[HeavyWork, Depends(get_heavy_work)]
 ImageBody = Annotated[bytes, Depends(get_image_body)]

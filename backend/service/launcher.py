@@ -27,14 +27,18 @@ import logging
 import math
 import os
 import shutil
+import signal
 import socket
 import tempfile
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
+from uvicorn_worker import UvicornWorker
 
 from backend.service.settings import (
     LOG_FORMAT,
+    SERVICE_NAME,
     UNUSABLE_WEIGHTS,
     Settings,
     SettingsError,
@@ -43,7 +47,7 @@ from backend.service.settings import (
 logger = logging.getLogger(__name__)
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-WORKER_CLASS = "uvicorn_worker.UvicornWorker"
+WORKER_CLASS = "backend.service.launcher.Worker"
 
 
 def main() -> int:
@@ -70,11 +74,11 @@ def main() -> int:
         # prometheus-client first load
         from backend.nn.weights import WeightsError
         from backend.service.app import create_app
-        from backend.service.served_model import load_served_model
+        from backend.service.repository import ModelRepository
 
         app = create_app(settings)
         try:
-            app.state.preloaded_model = load_served_model(settings.model_dir)  # see app.lifespan
+            app.state.preloaded_models = ModelRepository.load(settings.model_dir, settings.model_name)  # see app.lifespan
         except WeightsError as err:
             logger.critical(UNUSABLE_WEIGHTS, err)
             return 1
@@ -127,7 +131,47 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "accesslog": "-" if settings.access_log else None,
         "control_socket_disable": True,  # gunicorn's admin socket: not needed, and the file system may be read-only
         "proc_name": "draw-a-digit",
+        "logger_class": LauncherLog,
+        "when_ready": lambda _arbiter: logger.info(
+            "serving %s at %s (%d workers; Ctrl-C stops it)", SERVICE_NAME, url_to_open(settings.host, settings.port), settings.workers
+        ),
     }
+
+
+def url_to_open(host: str, port: int) -> str:
+    """The address a person types in a browser: an all-interfaces bind is reached at the loopback address."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+class Worker(UvicornWorker):
+    """uvicorn-worker's worker, stopping at once on gunicorn's quick shutdown.
+
+    `kill -INT` (or -QUIT) to the manager alone makes gunicorn send each worker SIGQUIT. uvicorn-worker
+    registers that signal on the event loop, but uvicorn's own signal capture leaves it unanswered, so
+    a worker sat out SHUTDOWN_TIMEOUT_S and was killed. Here SIGQUIT becomes the SIGINT that uvicorn
+    answers (in-flight requests finish; a second one forces the exit).
+    """
+
+    def _install_sigquit_handler(self) -> None:
+        signal.signal(signal.SIGQUIT, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+
+
+class LauncherLog(GunicornLogger):
+    """gunicorn's log without two misleading lines (the launcher's own line names the URL instead).
+
+    With reuse_port the workers bind their own sockets, so the manager holds none and gunicorn logs
+    "Listening at:  (pid)" with no address. And on every stop each worker logs "Error while closing
+    socket [Errno 9]": uvicorn's server already closed the listening socket when it stopped accepting,
+    and gunicorn's wrapper then closes the same descriptor again. Nothing is wrong in either case.
+    """
+
+    QUIET = ("Listening at:", "Error while closing socket [Errno 9]")
+
+    def info(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        text = msg % args if args else msg
+        if not text.startswith(self.QUIET):
+            super().info(msg, *args, **kwargs)
 
 
 class GunicornServer(BaseApplication):

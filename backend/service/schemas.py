@@ -156,7 +156,10 @@ class RequestInput(BaseModel):
     name: str = Field(description='The model\'s one input: "input".')
     shape: list[int] = Field(description="[B, 784], 1 <= B <= BATCH_MAX.")
     datatype: Literal["FP32"]
-    data: list[Any] = Field(description="B x 784 numbers in [0, 1], row-major: flat, or one array per image.")
+    data: list[Any] | None = Field(
+        None,
+        description="B x 784 numbers in [0, 1], row-major: flat, or one array per image (absent when parameters.binary_data_size is given).",
+    )
     parameters: dict[str, Any] | None = None
 
 
@@ -176,7 +179,8 @@ class ResponseOutput(BaseModel):
     name: str
     shape: list[int]
     datatype: str
-    data: list[float]
+    data: list[float] | None = Field(None, description="Absent when the output travels as binary data (parameters.binary_data_size).")
+    parameters: dict[str, Any] | None = None
 
 
 class InferenceResponse(BaseModel):
@@ -190,6 +194,25 @@ class InferenceResponse(BaseModel):
 
 class V2Error(BaseModel):
     error: str
+
+
+class LiveResponse(BaseModel):
+    live: bool
+
+
+class ReadyResponse(BaseModel):
+    ready: bool
+
+
+class ModelReady(BaseModel):
+    name: str
+    ready: bool
+
+
+class RepositoryEntry(BaseModel):
+    name: str = Field(description="The name to use in /v2/models/{name} and in ?model= on /predict*, /model.")
+    version: str = Field(description="The version that answers now: the model card's model_id.")
+    state: Literal["READY"]
 
 
 # --- wiring hand-parsed bodies into the OpenAPI schema ------------------------------------------------

@@ -1,8 +1,9 @@
 """The served model in memory: the network, its card, and one predict function over a matrix.
 
-The weights are read and checked once, at start-up (`load_served_model`); afterwards the service
-never touches the files again, so deleting or replacing them changes nothing until a restart. What
-this module leaves out: parsing requests (payloads.py, images.py) and HTTP (routes/).
+The weights are read and checked by `load_served_model`, at start-up and when the repository
+(repository.py) swaps in new weights; a ServedModel never changes once made, so a request keeps the
+one it started with. What this module leaves out: parsing requests (payloads.py, images.py), which
+models there are (repository.py) and HTTP (routes/).
 """
 
 from __future__ import annotations

@@ -13,7 +13,9 @@ beyond host, port, workers, log level and the shutdown grace period.
     BATCH_MAX        most images in one /predict/batch or V2 infer (1000)
     BODY_MAX_BYTES   request-body cap                             (sized for the largest legal batch)
     IMAGE_MAX_PIXELS most pixels (width x height) of an upload    (40 megapixels)
-    MODEL_NAME       the model's name in the V2 inference protocol (mnist)
+    MODEL_NAME       the name of the default model (MODEL_DIR's top level) in ?model= and the V2 protocol (mnist)
+    ADMIN_TOKEN      bearer token for POST /admin/reload and V2 load (none: those calls are refused)
+    RELOAD_POLL_S    seconds between checks of MODEL_DIR for new weights, per worker (2; 0: never)
     LOG_LEVEL        critical / error / warning / info / debug   (info)
     SHUTDOWN_TIMEOUT_S  seconds SIGTERM waits for in-flight requests (10)
     ACCESS_LOG       uvicorn's line per request                   (false)
@@ -72,6 +74,8 @@ class Settings(BaseModel):
     body_max_bytes: int = Field(0, ge=0, description="0 means: sized from batch_max")
     image_max_pixels: int = Field(40_000_000, ge=1)
     model_name: str = Field("mnist", pattern=r"^[A-Za-z0-9_.-]+$")
+    admin_token: str = Field("", repr=False)
+    reload_poll_s: float = Field(2.0, ge=0)
     log_level: LogLevel = "info"
     shutdown_timeout_s: float = Field(10.0, gt=0)
     access_log: bool = False  # one log line per request costs throughput; /metrics counts requests anyway

@@ -20,6 +20,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -33,6 +34,14 @@ LATENCY = Histogram(
     "Time from request to the end of the response, by route template.",
     ["route"],
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
+)
+# 1 for the version of each model that answers now, 0 for one it replaced; with several workers the
+# most recent write wins, so during a reload the figure follows the worker that swapped last
+SERVED_VERSION = Gauge(
+    "served_model_version_info",
+    "Which version of each named model answers (1) or was replaced (0).",
+    ["model", "version"],
+    multiprocess_mode="mostrecent",
 )
 _DIGITS = Counter("digit_predictions_total", "Images classified, by the digit predicted.", ["digit"])
 

@@ -1,4 +1,5 @@
-// The page's client for the service's JSON API (same origin only): GET /model and POST /predict.
+// The page's client for the service's JSON API (same origin only): GET /model, POST /predict, and the
+// model index GET v2/models. `useModel(name)` makes later calls ask for that model (?model=NAME).
 //
 // Every request has a timeout. `predict` is latest-wins: a new call aborts the one in flight, and an
 // answer that arrives after a newer request was made resolves to null instead of being shown, so a
@@ -46,7 +47,7 @@ async function fetchJson(path, options, controller) {
 
 /** An ApiError saying what the status and FastAPI's {"detail": ...} body mean. */
 function httpError(status, body) {
-  if (status === 422 || status === 400 || status === 413) {
+  if (status === 422 || status === 400 || status === 413 || status === 404) {
     const detail = Array.isArray(body?.detail) ? body.detail[0]?.msg : body?.detail;
     return new ApiError(`The server refused the drawing: ${detail || `HTTP ${status}`}`, { status });
   }
@@ -65,14 +66,35 @@ function checkPrediction(body) {
   return { digit: body.digit, confidence: body.confidence, probabilities };
 }
 
+/** A path with ?model=NAME when a model was chosen. */
+function withModel(path, model) {
+  return model ? `${path}?model=${encodeURIComponent(model)}` : path;
+}
+
 export function createClient() {
   let latest = 0; // ticket of the newest predict call
   let inFlight = null; // its AbortController
+  let model = null; // the chosen model's name; null: the server's default
 
   return {
-    /** The model card (JSON object). */
+    /** The model card (JSON object) of the chosen model. */
     getModel() {
-      return fetchJson("model", { method: "GET", headers: {} }, new AbortController());
+      return fetchJson(withModel("model", model), { method: "GET", headers: {} }, new AbortController());
+    },
+
+    /** The models the server offers: [{ name, version }], the default first. */
+    async listModels() {
+      const index = await fetchJson("v2/models", { method: "GET", headers: {} }, new AbortController());
+      if (!Array.isArray(index) || !index.every((entry) => typeof entry?.name === "string")) {
+        throw new ApiError("The server sent an unexpected model list.", { retryable: false });
+      }
+      return index.map(({ name, version }) => ({ name, version }));
+    },
+
+    /** Ask for this model from now on; an answer for the previous one still in flight is dropped. */
+    useModel(name) {
+      model = name;
+      this.cancel();
     },
 
     /** 784 numbers in [0, 1] -> the prediction, or null when a newer call (or cancel) superseded it. */
@@ -82,7 +104,7 @@ export function createClient() {
       const controller = (inFlight = new AbortController());
       try {
         const body = await fetchJson(
-          "predict",
+          withModel("predict", model),
           { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ pixels: Array.from(pixels) }) },
           controller,
         );

@@ -8,6 +8,7 @@ import { Pad } from "./pad.js";
 import { inkToMnist, EmptyImageError } from "./preprocess.js";
 import { createClient } from "./api.js";
 import { createView } from "./view.js";
+import { offerModels } from "./models.js";
 
 const DEBOUNCE_MS = 120;
 const MAX_WAIT_MS = 350;
@@ -99,3 +100,9 @@ document.addEventListener("keydown", (event) => {
 
 view.showEmpty(pad.revision);
 loadModel();
+offerModels(document.getElementById("model-select"), document.getElementById("model-choice"), api, (name) => {
+  api.useModel(name);
+  modelShown = false;
+  loadModel();
+  if (!pad.isEmpty) schedule(0); // the same drawing, read by the other model
+});

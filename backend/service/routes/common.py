@@ -17,7 +17,11 @@ def json_response(content: Any, status_code: int = 200, headers: dict[str, str] 
     )
 
 
+MODEL_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No model of the name given in ?model=; the message lists the names served.", "model": Message},
+}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **MODEL_NOT_FOUND,
     413: {"description": "The body is over BODY_MAX_BYTES.", "model": Message},
     415: {"description": "The Content-Type is not one this route reads.", "model": Message},
     422: {"description": "The body is not a valid request: each entry says where and why.", "model": ValidationErrorBody},

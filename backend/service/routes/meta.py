@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from backend.service.dependencies import ModelDep
-from backend.service.routes.common import json_response
+from backend.service.dependencies import ChosenSlot, ModelDep
+from backend.service.routes.common import MODEL_NOT_FOUND, json_response
 from backend.service.schemas import Health, ModelCard
 
 router = APIRouter(tags=["meta"])
@@ -26,8 +26,10 @@ async def health(model: ModelDep) -> Response:
     "/model",
     summary="The model card",
     description="Architecture of each member network, parameter count, accuracy on MNIST's validation and test "
-    "sets, the training recipe and the SHA-256 of the weights file, as written beside the weights at training time.",
+    "sets, the training recipe and the SHA-256 of the weights file, as written beside the weights at training time. "
+    "`?model=NAME` picks a model of the repository (GET /v2/models); its `model_id` is the version that answers now.",
     response_model=ModelCard,
+    responses=MODEL_NOT_FOUND,
 )
-async def model_card(model: ModelDep) -> Response:
-    return json_response(model.card)
+async def model_card(slot: ChosenSlot) -> Response:
+    return json_response(slot.served.card)

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, HTTPException, Response
 
-from backend.service.dependencies import IMAGE_TYPES, BatcherDep, HeavyWorkDep, ImageBody, JsonBody, ModelDep, SettingsDep
+from backend.service.bodies import OCTET_STREAM, BatchBody
+from backend.service.dependencies import IMAGE_TYPES, ChosenSlot, HeavyWorkDep, ImageBody, JsonBody, SettingsDep
 from backend.service.images import (
     EmptyImageError,
     ImageTooLargeError,
@@ -23,7 +24,7 @@ from backend.service.images import (
     image_to_pixels,
 )
 from backend.service.payloads import PayloadError, error, read_images, read_pixels
-from backend.service.routes.common import ERROR_RESPONSES, json_response
+from backend.service.routes.common import ERROR_RESPONSES, MODEL_NOT_FOUND, json_response
 from backend.service.schemas import (
     EXAMPLE_PIXELS,
     BatchRequest,
@@ -39,6 +40,12 @@ from backend.service.schemas import (
 router = APIRouter(tags=["predict"])
 
 
+def _batch_body_doc() -> dict[str, Any]:
+    doc = json_body(BatchRequest, {"images": [EXAMPLE_PIXELS, EXAMPLE_PIXELS]})
+    doc["requestBody"]["content"][OCTET_STREAM] = {"schema": {"type": "string", "format": "binary"}}
+    return doc
+
+
 @router.post(
     "/predict",
     summary="Recognise one digit from 784 pixels",
@@ -48,22 +55,27 @@ router = APIRouter(tags=["predict"])
     responses=ERROR_RESPONSES,
     openapi_extra=json_body(PredictRequest, {"pixels": EXAMPLE_PIXELS}),
 )
-async def predict(body: JsonBody, batcher: BatcherDep) -> Response:
-    return json_response(await batcher.predict(read_pixels(body)))
+async def predict(body: JsonBody, slot: ChosenSlot) -> Response:
+    return json_response(await slot.batcher.predict(read_pixels(body)))
 
 
 @router.post(
     "/predict/batch",
     summary="Recognise up to BATCH_MAX digits in one matrix pass",
     description='Body: `{"images": [[784 numbers], ...]}` with 1 to BATCH_MAX images (default 1000). '
+    "Or, for bulk scoring, `Content-Type: application/octet-stream` and the raw pixels, image after image, row by row: "
+    "N x 784 bytes of uint8 (0-255), or N x 784 x 4 bytes of little-endian float32 in [0, 1] with `?dtype=float32`. "
     "Returns one prediction per image, in order.",
     response_model=BatchResponse,
     responses=ERROR_RESPONSES,
-    openapi_extra=json_body(BatchRequest, {"images": [EXAMPLE_PIXELS, EXAMPLE_PIXELS]}),
+    openapi_extra=_batch_body_doc(),
 )
-async def predict_batch(body: JsonBody, model: ModelDep, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
+async def predict_batch(body: BatchBody, slot: ChosenSlot, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
+    model = slot.served
+
     def classify() -> dict[str, Any]:
-        return {"predictions": model.predict(read_images(body, settings.batch_max)).as_dicts()}
+        images = body if isinstance(body, np.ndarray) else read_images(body, settings.batch_max)
+        return {"predictions": model.predict(images).as_dicts()}
 
     return json_response(await heavy_work.run(classify))
 
@@ -77,6 +89,7 @@ async def predict_batch(body: JsonBody, model: ModelDep, settings: SettingsDep, 
     "and returns the prediction with the 784 pixels it used.",
     response_model=ImagePrediction,
     responses={
+        **MODEL_NOT_FOUND,
         413: {"description": "The body is over BODY_MAX_BYTES, or the image over IMAGE_MAX_PIXELS.", "model": Message},
         415: {"description": "The Content-Type is not image/png or image/jpeg.", "model": Message},
         422: {"description": "Not a decodable PNG/JPEG, or no ink in it.", "model": ValidationErrorBody},
@@ -88,7 +101,9 @@ async def predict_batch(body: JsonBody, model: ModelDep, settings: SettingsDep, 
         }
     },
 )
-async def predict_image(body: ImageBody, model: ModelDep, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
+async def predict_image(body: ImageBody, slot: ChosenSlot, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
+    model = slot.served
+
     def classify() -> dict[str, Any]:
         pixels = image_to_pixels(body, settings.image_max_pixels)
         prediction = model.predict(pixels[np.newaxis, :]).as_dicts()[0]

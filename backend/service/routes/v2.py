@@ -1,22 +1,34 @@
 """The V2 / Open Inference Protocol (KServe, Triton), so existing inference clients can call the model.
 
-Served: server metadata (GET /v2), liveness and readiness (GET /v2/health/live, /v2/health/ready),
-model metadata and readiness (GET /v2/models/{name}[/versions/{version}][/ready]) and inference
-(POST /v2/models/{name}[/versions/{version}]/infer) with JSON tensors. The model's name is the
-MODEL_NAME setting ("mnist"); its one version is the card's model_id. It takes one input, "input",
-FP32 [-1, 784] (row-major data, flat or one array per image, values in [0, 1]) and gives one output,
-"probabilities", FP32 [-1, 10]. Errors are {"error": "..."} with 400 (404 for an unknown model), as
-the protocol says. Left out: the binary tensor extension, model repository calls, and statistics.
+Served: server metadata (GET /v2), liveness and readiness (GET /v2/health/live -> {"live": true},
+/v2/health/ready -> {"ready": true}), the model index (GET /v2/models, and Triton's POST
+/v2/repository/index), model metadata and readiness (GET /v2/models/{name}[/versions/{version}][/ready]),
+inference (POST /v2/models/{name}[/versions/{version}]/infer) and Triton's load call
+(POST /v2/repository/models/{name}/load: re-check that model's folder and swap in new weights; it
+needs ADMIN_TOKEN as a bearer token, see routes/admin.py). Every model of the repository
+(repository.py) is served by its name; its one version is its card's model_id. Each takes one input,
+"input", FP32 [-1, 784] (values in [0, 1]) and gives one output, "probabilities", FP32 [-1, 10].
+
+Tensors travel as JSON ("data": row-major, flat or one array per image) or with Triton's binary tensor
+extension: the body is the JSON header (Inference-Header-Content-Length bytes long) followed by each
+input whose parameters say binary_data_size, as raw little-endian bytes; outputs come back the same
+way when the request asks (parameters.binary_data_output, or binary_data on a requested output).
+Errors are {"error": "..."} with 400 (404 for an unknown model or path), as the protocol says; that
+includes a path under /v2 that is not one of these. Left out: unloading models, and statistics.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+import numpy as np
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from starlette.routing import Match
 
 from backend.nn.shapes import N_CLASSES, N_INPUTS
-from backend.service.dependencies import HeavyWork, HeavyWorkDep, JsonBody, ModelDep, SettingsDep
+from backend.service.bodies import OCTET_STREAM, InferBody, InferBodyDep
+from backend.service.dependencies import HeavyWork, HeavyWorkDep, RepositoryDep, SettingsDep
 from backend.service.errors import protocol_route
 from backend.service.payloads import (
     PayloadError,
@@ -27,27 +39,35 @@ from backend.service.payloads import (
     parse_json,
     rows_to_matrix,
 )
+from backend.service.repository import ModelRepository, UnknownModelError
+from backend.service.routes.admin import require_admin
 from backend.service.routes.common import json_response
 from backend.service.schemas import (
     EXAMPLE_PIXELS,
     InferenceRequest,
     InferenceResponse,
+    LiveResponse,
     ModelMetadata,
+    ModelReady,
+    ReadyResponse,
+    RepositoryEntry,
     ServerMetadata,
     V2Error,
     json_body,
 )
 from backend.service.served_model import ServedModel
-from backend.service.settings import SERVICE_NAME, SERVICE_VERSION, Settings
+from backend.service.settings import SERVICE_NAME, SERVICE_VERSION
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "probabilities"
 DATATYPE = "FP32"
+FP32 = np.dtype("<f4")
+EXTENSIONS = ["binary_tensor_data", "model_repository"]
 V2_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "A malformed request; the message says what is wrong.", "model": V2Error},
     404: {"description": "No model of that name and version.", "model": V2Error},
     413: {"description": "The body is over BODY_MAX_BYTES.", "model": V2Error},
-    415: {"description": "The body is not declared as JSON.", "model": V2Error},
+    415: {"description": "The body is neither JSON nor application/octet-stream, or has an unknown Content-Encoding.", "model": V2Error},
 }
 
 
@@ -60,21 +80,20 @@ def v2_error(status_code: int, message: str, headers: dict[str, str] | None = No
 router = APIRouter(prefix="/v2", tags=["v2 inference protocol"], route_class=protocol_route(v2_error))
 
 
-def find_model(model: ServedModel, settings: Settings, name: str, version: str | None) -> ServedModel:
-    """The served model if `name` (and `version`, when given) designate it; else HTTPException 404."""
-    if name == settings.model_name and (version is None or version == model.model_id):
-        return model
-    served = f"{settings.model_name!r} (version {model.model_id!r})"
-    asked = repr(name) if version is None else f"{name!r} version {version!r}"
-    raise HTTPException(404, f"no model {asked}; this server serves {served}")
+def find_model(models: ModelRepository, name: str, version: str | None) -> ServedModel:
+    """The model `name` (at `version`, when given); else HTTPException 404 listing what is served."""
+    try:
+        return models.get(name, version)
+    except UnknownModelError as err:
+        raise HTTPException(404, str(err)) from None
 
 
-async def get_named_model(name: str, model: ModelDep, settings: SettingsDep) -> ServedModel:
-    return find_model(model, settings, name, None)
+async def get_named_model(name: str, models: RepositoryDep) -> ServedModel:
+    return find_model(models, name, None)
 
 
-async def get_versioned_model(name: str, version: str, model: ModelDep, settings: SettingsDep) -> ServedModel:
-    return find_model(model, settings, name, version)
+async def get_versioned_model(name: str, version: str, models: RepositoryDep) -> ServedModel:
+    return find_model(models, name, version)
 
 
 # two dependencies, not one with an optional version: that would make `version` a query parameter
@@ -84,17 +103,61 @@ VersionedModel = Annotated[ServedModel, Depends(get_versioned_model)]
 
 @router.get("", summary="Server metadata", response_model=ServerMetadata)
 async def server_metadata() -> Response:
-    return json_response({"name": SERVICE_NAME, "version": SERVICE_VERSION, "extensions": []})
+    return json_response({"name": SERVICE_NAME, "version": SERVICE_VERSION, "extensions": EXTENSIONS})
 
 
-@router.get("/health/live", summary="200 while the server process runs", status_code=200, response_class=Response)
+@router.get("/health/live", summary="200 while the server process runs", response_model=LiveResponse)
 async def live() -> Response:
-    return Response(status_code=200)
+    return json_response({"live": True})
 
 
-@router.get("/health/ready", summary="200 once the model is loaded (always, once serving)", status_code=200, response_class=Response)
+@router.get("/health/ready", summary="200 once the models are loaded (always, once serving)", response_model=ReadyResponse)
 async def ready() -> Response:
-    return Response(status_code=200)
+    return json_response({"ready": True})
+
+
+@router.get("/models", summary="The models served: names, versions, state", response_model=list[RepositoryEntry])
+async def model_index(models: RepositoryDep) -> Response:
+    return json_response(repository_index(models))
+
+
+@router.post(
+    "/repository/index", summary="The model repository index (Triton's repository extension)", response_model=list[RepositoryEntry]
+)
+async def repository_index_call(models: RepositoryDep) -> Response:
+    # tritonclient posts an empty body, others {"ready": true}: every model here is loaded and ready either way
+    return json_response(repository_index(models))
+
+
+def repository_index(models: ModelRepository) -> list[dict[str, str]]:
+    return [{"name": name, "version": models.get(name).model_id, "state": "READY"} for name in models.names]
+
+
+@router.post(
+    "/repository/models/{name}/load",
+    summary="Re-check a model's folder and swap in new weights (needs ADMIN_TOKEN)",
+    responses={
+        400: {"description": "The new weights were refused; the old ones keep serving.", "model": V2Error},
+        401: {"description": "No bearer token, or a wrong one.", "model": V2Error},
+        403: {"description": "ADMIN_TOKEN is not set: model control is off.", "model": V2Error},
+        404: V2_ERRORS[404],
+    },
+    dependencies=[Depends(require_admin)],
+)
+async def load_model(name: str, models: RepositoryDep) -> Response:
+    if name not in models.names:
+        find_model(models, name, None)  # the 404 listing the names
+    report = await models.refresh(name)
+    if name in report.refused:
+        raise HTTPException(400, f"model {name!r}: the new weights were refused, the old ones keep serving: {report.refused[name]}")
+    return json_response({})
+
+
+@router.post(
+    "/repository/models/{name}/unload", summary="Not supported: every model in the folder is served", responses={400: V2_ERRORS[400]}
+)
+async def unload_model(name: str) -> Response:
+    raise HTTPException(400, "this server does not unload models: remove the model's folder and restart it")
 
 
 @router.get("/models/{name}", summary="Model metadata", response_model=ModelMetadata, responses={404: V2_ERRORS[404]})
@@ -124,19 +187,19 @@ def metadata(name: str, model: ServedModel) -> Response:
     )
 
 
-@router.get("/models/{name}/ready", summary="200 if the model is ready", response_class=Response, responses={404: V2_ERRORS[404]})
-async def model_ready(model: NamedModel) -> Response:
-    return Response(status_code=200)
+@router.get("/models/{name}/ready", summary="200 if the model is ready", response_model=ModelReady, responses={404: V2_ERRORS[404]})
+async def model_ready(name: str, model: NamedModel) -> Response:
+    return json_response({"name": name, "ready": True})
 
 
 @router.get(
     "/models/{name}/versions/{version}/ready",
     summary="200 if this version is ready",
-    response_class=Response,
+    response_model=ModelReady,
     responses={404: V2_ERRORS[404]},
 )
-async def model_version_ready(model: VersionedModel) -> Response:
-    return Response(status_code=200)
+async def model_version_ready(name: str, model: VersionedModel) -> Response:
+    return json_response({"name": name, "ready": True})
 
 
 INFER_EXAMPLE = {"id": "42", "inputs": [{"name": INPUT_NAME, "shape": [1, N_INPUTS], "datatype": DATATYPE, "data": EXAMPLE_PIXELS}]}
@@ -145,38 +208,45 @@ INFER_DOC = dict(
     responses=V2_ERRORS,
     openapi_extra=json_body(InferenceRequest, INFER_EXAMPLE),
     description="One input tensor `input`, FP32, shape [B, 784] with 1 <= B <= BATCH_MAX, data row-major (flat, "
-    "or one array of 784 per image), values in [0, 1] (0 = background, 1 = ink). Returns `probabilities`, FP32 [B, 10].",
+    "or one array of 784 per image), values in [0, 1] (0 = background, 1 = ink). Returns `probabilities`, FP32 [B, 10]. "
+    "Binary tensors (Triton's extension): send `Inference-Header-Content-Length: <bytes of JSON>`, the JSON with "
+    '`"parameters": {"binary_data_size": B*784*4}` on the input instead of `data`, then the little-endian float32 '
+    'pixels; ask for binary outputs with `"parameters": {"binary_data_output": true}` on the request.',
 )
 
 
 @router.post("/models/{name}/infer", summary="Inference", **INFER_DOC)
-async def infer(name: str, model: NamedModel, body: JsonBody, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
+async def infer(name: str, model: NamedModel, body: InferBodyDep, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
     return await inference(name, model, body, settings.batch_max, heavy_work)
 
 
 @router.post("/models/{name}/versions/{version}/infer", summary="Inference (one version)", **INFER_DOC)
-async def infer_version(name: str, model: VersionedModel, body: JsonBody, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
+async def infer_version(name: str, model: VersionedModel, body: InferBodyDep, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
     return await inference(name, model, body, settings.batch_max, heavy_work)
 
 
-async def inference(name: str, model: ServedModel, body: bytes, batch_max: int, heavy_work: HeavyWork) -> Response:
-    def run() -> dict[str, Any]:
-        request_id, images = read_infer_request(body, batch_max)
+async def inference(name: str, model: ServedModel, body: InferBody, batch_max: int, heavy_work: HeavyWork) -> Response:
+    def run() -> Response:
+        request_id, images, binary_output = read_infer_request(body, batch_max)
         probabilities = model.predict(images).probabilities
         response: dict[str, Any] = {"model_name": name, "model_version": model.model_id}
         if request_id is not None:
             response["id"] = request_id
-        response["outputs"] = [
-            {"name": OUTPUT_NAME, "shape": list(probabilities.shape), "datatype": DATATYPE, "data": probabilities.ravel()}
-        ]
-        return response
+        output: dict[str, Any] = {"name": OUTPUT_NAME, "shape": list(probabilities.shape), "datatype": DATATYPE}
+        if not binary_output:
+            response["outputs"] = [{**output, "data": probabilities.ravel()}]
+            return json_response(response)
+        raw = np.ascontiguousarray(probabilities, dtype=FP32).tobytes()
+        response["outputs"] = [{**output, "parameters": {"binary_data_size": len(raw)}}]
+        header = orjson.dumps(response)
+        return Response(header + raw, media_type=OCTET_STREAM, headers={"Inference-Header-Content-Length": str(len(header))})
 
-    return json_response(await heavy_work.run(run))
+    return await heavy_work.run(run)
 
 
-def read_infer_request(body: bytes, batch_max: int) -> tuple[str | None, Any]:
-    """Body of an infer call -> (its id or None, images (B, 784) float32); PayloadError if malformed."""
-    payload = parse_json(body)
+def read_infer_request(body: InferBody, batch_max: int) -> tuple[str | None, Any, bool]:
+    """An infer call -> (its id or None, images (B, 784) float32, whether outputs go back binary); PayloadError if malformed."""
+    payload = parse_json(body.header)
     example = '{"inputs": [{"name": "input", "shape": [1, 784], "datatype": "FP32", "data": [...]}]}'
     inputs = field_of(payload, "inputs", example)
     request_id = payload.get("id")
@@ -184,32 +254,67 @@ def read_infer_request(body: bytes, batch_max: int) -> tuple[str | None, Any]:
         raise PayloadError([error("string_type", ("body", "id"), f"id must be a string, got {json_type(request_id)}")])
     if not isinstance(inputs, list) or len(inputs) != 1:
         raise PayloadError([error("list_type", ("body", "inputs"), f"the model takes exactly one input tensor, {INPUT_NAME!r}")])
-    check_requested_outputs(payload.get("outputs"))
+    binary_output = check_requested_outputs(payload.get("outputs"), payload.get("parameters"))
     tensor, loc = inputs[0], ("body", "inputs", 0)
     if not isinstance(tensor, dict):
         raise PayloadError([error("model_attributes_type", loc, f"an input tensor is an object like {example}")])
-    missing = [key for key in ("name", "shape", "datatype", "data") if key not in tensor]
+    parameters = tensor.get("parameters")
+    if parameters is not None and not isinstance(parameters, dict):
+        raise PayloadError([error("dict_type", (*loc, "parameters"), f"parameters must be an object, got {json_type(parameters)}")])
+    binary_size = (parameters or {}).get("binary_data_size")
+    missing = [
+        key for key in ("name", "shape", "datatype", "data") if key not in tensor and not (key == "data" and binary_size is not None)
+    ]
     if missing:
         raise PayloadError([error("missing", (*loc, missing[0]), f"the input tensor lacks {', '.join(missing)}")])
     if tensor["name"] != INPUT_NAME:
         raise PayloadError([error("value_error", (*loc, "name"), f"unknown input {tensor['name']!r}; the model's input is {INPUT_NAME!r}")])
     if tensor["datatype"] != DATATYPE:
         raise PayloadError([error("value_error", (*loc, "datatype"), f"datatype must be {DATATYPE!r}, got {tensor['datatype']!r}")])
-    parameters = tensor.get("parameters")
-    if parameters is not None and not isinstance(parameters, dict):
-        raise PayloadError([error("dict_type", (*loc, "parameters"), f"parameters must be an object, got {json_type(parameters)}")])
-    if "binary_data_size" in (parameters or {}):
-        raise PayloadError([error("value_error", (*loc, "parameters"), "the binary tensor extension is not supported: send data as JSON")])
     n_images = check_shape(tensor["shape"], (*loc, "shape"), batch_max)
+    if binary_size is not None:
+        return request_id, binary_tensor(body.binary, binary_size, n_images, loc), binary_output
+    if body.binary:
+        raise PayloadError(
+            [error("value_error", loc, f"{len(body.binary)} bytes follow the JSON header, but no input has a binary_data_size")]
+        )
     data = tensor["data"]
     if not isinstance(data, list):
         raise PayloadError([error("list_type", (*loc, "data"), f"data must be an array of numbers, got {json_type(data)}")])
-    maybe_booleans = b"true" in body or b"false" in body  # keys here hold 't' and 'f', so look for the words
+    maybe_booleans = b"true" in body.header or b"false" in body.header  # keys here hold 't' and 'f', so look for the words
     if data and isinstance(data[0], list):  # one array per image
         if len(data) != n_images:
             raise PayloadError([error("value_error", (*loc, "data"), f"holds {len(data)} images; shape says {n_images}")])
-        return request_id, rows_to_matrix(data, lambda i: (*loc, "data", i), maybe_booleans)
-    return request_id, flat_to_matrix(data, n_images, (*loc, "data"), maybe_booleans)
+        return request_id, rows_to_matrix(data, lambda i: (*loc, "data", i), maybe_booleans), binary_output
+    return request_id, flat_to_matrix(data, n_images, (*loc, "data"), maybe_booleans), binary_output
+
+
+def binary_tensor(binary: bytes, size: Any, n_images: int, loc: tuple) -> np.ndarray:
+    """The input's raw bytes (little-endian float32, B x 784) -> images (B, 784) float32; PayloadError if mis-sized or out of range."""
+    expected = n_images * N_INPUTS * FP32.itemsize
+    if type(size) is not int or size != expected:
+        raise PayloadError(
+            [
+                error(
+                    "value_error",
+                    (*loc, "parameters", "binary_data_size"),
+                    f"binary_data_size must be {expected} ({n_images} x {N_INPUTS} FP32), got {size!r}",
+                )
+            ]
+        )
+    if len(binary) != size:
+        what = "truncated" if len(binary) < size else "longer than its binary_data_size"
+        raise PayloadError(
+            [error("value_error", loc, f"the binary tensor data is {what}: {len(binary)} bytes after the JSON header, {size} expected")]
+        )
+    images = np.frombuffer(binary, dtype=FP32).reshape(n_images, N_INPUTS).astype(np.float32)
+    bad = ~(np.isfinite(images) & (images >= 0) & (images <= 1))
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise PayloadError(
+            [error("value_error", (*loc, "data", row * N_INPUTS + col), f"pixel values must be in [0, 1], got {float(images[row, col])!r}")]
+        )
+    return images
 
 
 def check_shape(shape: Any, loc: tuple, batch_max: int) -> int:
@@ -221,8 +326,31 @@ def check_shape(shape: Any, loc: tuple, batch_max: int) -> int:
     return shape[0]
 
 
-def check_requested_outputs(outputs: Any) -> None:
+def check_requested_outputs(outputs: Any, parameters: Any) -> bool:
+    """Check the requested outputs; True when the output is to go back as binary data."""
+    if parameters is not None and not isinstance(parameters, dict):
+        raise PayloadError([error("dict_type", ("body", "parameters"), f"parameters must be an object, got {json_type(parameters)}")])
+    binary = (parameters or {}).get("binary_data_output") is True
     if outputs is None:
-        return
+        return binary
     if not isinstance(outputs, list) or not all(isinstance(o, dict) and o.get("name") == OUTPUT_NAME for o in outputs):
         raise PayloadError([error("value_error", ("body", "outputs"), f"the model's only output is {OUTPUT_NAME!r}")])
+    for output in outputs:
+        params = output.get("parameters")
+        if isinstance(params, dict) and "binary_data" in params:
+            binary = params["binary_data"] is True
+    return binary
+
+
+@router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], include_in_schema=False)
+async def not_in_protocol(request: Request) -> Response:
+    """Any other path under /v2: 404 (or 405 for a known path and another method) as {"error"}, which V2 clients read."""
+    # this router's own routes (the app's list holds the router as one entry): which take this path by another method
+    allowed = sorted(
+        {m for route in router.routes if route.matches(request.scope)[0] == Match.PARTIAL for m in getattr(route, "methods", None) or ()}
+    )
+    if allowed:
+        raise HTTPException(
+            405, f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}
+        )
+    raise HTTPException(404, f"{request.url.path} is not part of the V2 inference protocol served here (see GET /v2/models)")

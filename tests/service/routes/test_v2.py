@@ -133,7 +133,7 @@ async def test_infer_on_a_version_path_and_with_the_output_named(client):
         "no-input",
         "two-inputs",
         "no-data",
-        "binary-extension",
+        "binary-size-without-bytes",
         "parameters-not-object",
         "unknown-output",
         "numeric-id",
