@@ -40,6 +40,13 @@ def test_train_writes_weights_and_card_then_evaluate_reads_them(tmp_path):
     assert 0.85 < card["validation_accuracy"] <= 1 and 0.85 < card["test_accuracy"] <= 1
     assert sum(map(sum, card["test_confusion"])) == 10000
     assert card["versions"]["numpy"] and card["training_wall_time_s"] > 0
+    history = card["history"]
+    assert [(row["member"], row["epoch"]) for row in history] == [(0, 1), (0, 2)]
+    for row in history:
+        assert 0 < row["train_loss"] and 0 < row["validation_loss"]
+        assert 0.5 < row["train_accuracy"] <= 1 and 0.5 < row["validation_accuracy"] <= 1
+    assert max(row["validation_accuracy"] for row in history) == card["validation_accuracy"]
+    assert "mini-batches" in card["history_measured"]
 
     evaluated = run("scripts/evaluate.py", "--weights", str(out), "--json", "--no-robustness")
     assert evaluated.returncode == 0, evaluated.stderr
