@@ -13,6 +13,7 @@ each endpoint and concurrency level, wrk (Debian: `apt-get install -y wrk`) runs
   GET  /health          the app's trivial route: the cost of the plumbing alone (HTTP, middleware, JSON)
   POST /predict         single MNIST test digits, 1,000 different bodies cycled
   POST /predict/batch   500 MNIST test digits per request (4 different bodies); reported in digits/s
+  POST /explain         the /predict bodies, explained (not in the default --endpoints: --endpoints explain)
 
 For each run: requests/s, p50/p99 latency (wrk's, from request sent to response read), non-2xx and
 socket errors, and the CPU used meanwhile by wrk and by the server (all its processes), in % of one
@@ -114,6 +115,7 @@ def measure(server: LiveServer, endpoint: str, bodies: dict[str, Path], connecti
         "health": ("GET", "/health", None),
         "predict": ("POST", "/predict", bodies["predict"]),
         "batch": ("POST", "/predict/batch", bodies["batch"]),
+        "explain": ("POST", "/explain", bodies["predict"]),
     }[endpoint]
     run_wrk(server.url, method, path, body_file, connections, WARMUP_S, max_requests)
     cpu_before = server.cpu_seconds_by_process()
@@ -279,7 +281,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=int, default=5, help="seconds per measured run")
     p.add_argument("--max-requests", type=int, default=200_000, help="bound on the requests of one run")
     p.add_argument("--startup-runs", type=int, default=3)
-    p.add_argument("--endpoints", default="health,predict,batch")
+    p.add_argument("--endpoints", default="health,predict,batch", help="any of health,predict,batch,explain")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--check", action="store_true", help="exit 1 if a bar is missed")
     return p.parse_args(argv)

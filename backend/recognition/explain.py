@@ -23,7 +23,8 @@ a_j(1) * ds/da_j(1), and its incoming weights W_j(1) are a 28x28 picture of what
 
 Cost: the forward pass (each member once) and one backward pass through the explained member, in
 float64 so that the decomposition holds to rounding far below the 1e-4 the tests ask; the float64
-copies of the weights are made once per Explainer. What this module leaves out: HTTP (the service's
+copies of the weights are made once per Explainer. Both passes read only the weights that meet a
+non-zero input (a blank pixel, an off ReLU unit), as the served model's single-image path does. What this module leaves out: HTTP (the service's
 routes/explain.py) and drawing the pictures (the page).
 """
 
@@ -74,7 +75,9 @@ class Explainer:
 
     def __init__(self, model: Model):
         self.model = model
-        self.weights = [[np.asarray(w, dtype=np.float64) for w in net.weights] for net in model.members]  # W(l) (n_l, n_{l-1})
+        # W(l)^T (n_{l-1}, n_l) row-major: the rows at a(l-1)'s non-zeros (most pixels are blank, most
+        # ReLU units off) are contiguous, and both passes read only those
+        self.weights_t = [[np.ascontiguousarray(w.T, dtype=np.float64) for w in net.weights] for net in model.members]
         self.biases = [[np.asarray(b, dtype=np.float64) for b in net.biases] for net in model.members]
 
     def explain(self, pixels: np.ndarray, top_units: int = TOP_UNITS) -> Explanation:
@@ -84,7 +87,7 @@ class Explainer:
             raise ValueError(f"expected {N_INPUTS} pixels, got an array of shape {np.shape(pixels)}")
         # forward: each member once, keeping z(L) and every a(l)
         runs = [self._forward(m, x) for m in range(len(self.model.members))]
-        outputs = [activations[-1] for activations, _ in runs]
+        outputs = [activations[-1] for activations, _, _ in runs]
         probabilities = np.mean(outputs, axis=0)
         softmax_output = self.model.members[0].config.output_activation == "softmax"
         if not softmax_output:
@@ -92,30 +95,37 @@ class Explainer:
         ranked = np.argsort(-probabilities, kind="stable")
         win, run = int(ranked[0]), int(ranked[1])
         member = int(np.argmax([out[win] / (1.0 if softmax_output else max(out.sum(), 1e-12)) for out in outputs]))
-        activations, logits = runs[member]
+        activations, logits, nonzero = runs[member]
         net = self.model.members[member]
 
-        # backward: delta(L) = ds/dz(L) = e_w - e_r, then down through the layers
-        weights, biases = self.weights[member], self.biases[member]
+        # backward: delta(L) = ds/dz(L) = e_w - e_r, then down through the layers. ds/da(l-1) is needed
+        # only where a(l-1) != 0: elsewhere an off ReLU unit passes nothing down (and a blank pixel has
+        # no evidence), and a unit exactly at z = 0 adds as much through its bias as through its weights
+        weights_t, biases = self.weights_t[member], self.biases[member]
+        inputs = [x, *activations[:-1]]
         delta = np.zeros_like(logits)
         delta[win], delta[run] = 1.0, -1.0
         bias = 0.0
-        grad_first_hidden = None
-        for l in reversed(range(len(weights))):
+        grad_first_hidden = np.zeros(0)
+        for l in reversed(range(len(weights_t))):
             bias += float(delta @ biases[l])
-            grad = matvec(delta, weights[l])  # (n_l,)@(n_l,n_{l-1}) -> (n_{l-1},) = ds/da(l-1)
+            rows = nonzero[l]
+            grad = matvec(weights_t[l][rows], delta)  # (k,n_l)@(n_l,) -> (k,): ds/da(l-1) at a(l-1)'s non-zeros
             if l == 0:
                 break
             if l == 1:
-                grad_first_hidden = grad
-            delta = net.hidden_activation.backward(activations[l - 1][np.newaxis], grad[np.newaxis].copy())[0]
-        evidence = grad * x
+                grad_first_hidden = np.zeros(len(inputs[1]))
+                grad_first_hidden[rows] = grad
+            delta = np.zeros(len(inputs[l]))
+            delta[rows] = net.hidden_activation.backward(inputs[l][rows][np.newaxis], grad[np.newaxis].copy())[0]
+        evidence = np.zeros(N_INPUTS)
+        evidence[nonzero[0]] = grad * x[nonzero[0]]
 
         units: list[Unit] = []
-        if grad_first_hidden is not None:
+        if len(activations) > 1:
             contributions = activations[0] * grad_first_hidden
             for j in np.argsort(-np.abs(contributions), kind="stable")[:top_units]:
-                units.append(Unit(int(j), float(activations[0][j]), float(contributions[j]), self.weights[member][0][j].astype(np.float32)))
+                units.append(Unit(int(j), float(activations[0][j]), float(contributions[j]), net.weights[0][j]))
         output = activations[-1] if softmax_output else activations[-1] / max(activations[-1].sum(), 1e-12)
         return Explanation(
             digit=win,
@@ -130,12 +140,14 @@ class Explainer:
             units=units,
         )
 
-    def _forward(self, member: int, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-        """a(1) .. a(L) (n_l,) each, and z(L) (10,), of one member for x (784,)."""
+    def _forward(self, member: int, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+        """a(1) .. a(L) (n_l,) each, z(L) (10,), and the indices of each layer input's non-zeros, of one member for x (784,)."""
         net = self.model.members[member]
-        a, activations = x, []
-        for l, (w, b) in enumerate(zip(self.weights[member], self.biases[member])):
-            z = matvec(w, a) + b  # (n_l,n_{l-1})@(n_{l-1},) -> (n_l,)
+        a, activations, nonzero = x, [], []
+        for l, (w_t, b) in enumerate(zip(self.weights_t[member], self.biases[member])):
+            rows = np.flatnonzero(a)
+            z = matvec(a[rows], w_t[rows]) + b  # (k,)@(k,n_l) -> (n_l,): only a(l-1)'s non-zeros contribute
             a = net.activation_of(l).forward(z[np.newaxis].copy())[0]
             activations.append(a)
-        return activations, z
+            nonzero.append(rows)
+        return activations, z, nonzero
