@@ -115,6 +115,7 @@ export function createInside(root = document) {
       canvas.height = rows * cell;
       canvas.setAttribute("data-testid", "layer");
       canvas.dataset.layer = String(l + 1);
+      canvas.dataset.cell = String(cell);
       canvas.setAttribute("role", "img");
       const caption = document.createElement("figcaption");
       caption.textContent = output ? "Output: the ten digits" : `Hidden layer ${l + 1}: ${n} units (tap one)`;

@@ -27,7 +27,7 @@ def explain_requests(watch: PageWatch) -> list[str]:
 
 
 def layer_signatures(page: Page) -> list[list[int]]:
-    """Per layer canvas, the sum of its red channel per row of cells: changes when any unit's brightness does."""
+    """Per layer canvas, the sum of its red channel along each pixel row: changes when any unit's brightness does."""
     return page.evaluate(
         """() => Array.from(document.querySelectorAll('[data-testid=layer]'), (canvas) => {
             const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
@@ -138,10 +138,10 @@ def check_panel(page: Page, watch: PageWatch, server_url: str, draw, tap) -> Non
     index = page.evaluate(
         """() => {
             const canvas = document.querySelector('[data-testid=layer]');
-            const cell = 8, cols = canvas.width / cell;
+            const cell = Number(canvas.dataset.cell), cols = canvas.width / cell;
             const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
             for (let i = 0; i < canvas.width * canvas.height / cell / cell; i++) {
-                const x = (i % cols) * cell + 4, y = Math.floor(i / cols) * cell + 4;
+                const x = (i % cols) * cell + cell / 2, y = Math.floor(i / cols) * cell + cell / 2;
                 if (data[(y * canvas.width + x) * 4] > 200) return i;
             }
             return -1;
@@ -150,8 +150,9 @@ def check_panel(page: Page, watch: PageWatch, server_url: str, draw, tap) -> Non
     assert index >= 0
     box = grid.bounding_box()
     scale = box["width"] / int(grid.get_attribute("width"))
-    cols = int(grid.get_attribute("width")) // 8
-    tap(grid, position={"x": ((index % cols) * 8 + 4) * scale, "y": ((index // cols) * 8 + 4) * scale})
+    cell = int(grid.get_attribute("data-cell"))
+    cols = int(grid.get_attribute("width")) // cell
+    tap(grid, position={"x": ((index % cols) + 0.5) * cell * scale, "y": ((index // cols) + 0.5) * cell * scale})
     unit = page.get_by_test_id("unit")
     expect(unit).to_be_visible()
     expect(unit).to_have_attribute("data-unit", str(index))

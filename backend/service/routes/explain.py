@@ -20,11 +20,12 @@ from backend.service.dependencies import HeavyWorkDep, JsonBody, ModelDep
 from backend.service.payloads import read_pixels
 from backend.service.routes.common import ERROR_RESPONSES, json_response
 from backend.service.schemas import EXAMPLE_PIXELS, Explanation, Message, PredictRequest, UnitWeights, json_body
+from backend.service.served_model import ServedModel
 
 router = APIRouter(tags=["explain"])
 
 
-def explainer_for(request: Request, model: ModelDep) -> Explainer:
+def explainer_for(request: Request, model: ServedModel) -> Explainer:
     """The app's Explainer for the served model, made on first use."""
     explainer = getattr(request.app.state, "explainer", None)
     if explainer is None or explainer.model is not model.model:
