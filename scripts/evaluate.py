@@ -75,6 +75,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; the page's server must read it
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -135,6 +136,7 @@ def _save(fig, path: Path) -> Path:
     os.close(handle)
     try:
         fig.savefig(temporary, dpi=90, metadata={"Software": None})  # no version stamp: reruns give the same file
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     finally:
         Path(temporary).unlink(missing_ok=True)
