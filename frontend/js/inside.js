@@ -128,6 +128,7 @@ export function createInside(root = document) {
   }
 
   function pick(view, event) {
+    if (explanation === null) return; // a blank grid (empty pad) has no unit to show
     const scale = view.canvas.width / view.canvas.clientWidth;
     const index = unitAt(view.n, view.cols, view.cell, event.offsetX * scale, event.offsetY * scale);
     if (index >= 0) select(view.layer, index);
