@@ -96,7 +96,8 @@ export function createInside(root = document) {
       render();
     } catch (error) {
       if (error.name === "AbortError") return;
-      setStatus(error instanceof TypeError ? "The server's explanation had an unexpected shape." : error.message, "error");
+      const why = error instanceof TypeError ? "its answer had an unexpected shape" : error.status ? `HTTP ${error.status}` : error.message;
+      setStatus(`Could not look inside just now (${why}); the next change to the drawing tries again.`, "error");
     }
   }
 

@@ -194,3 +194,30 @@ def test_the_how_it_learned_link_is_on_the_page(browser, server_url: str, width:
     expect(link).to_be_visible()
     assert link.get_attribute("href") == "how.html"
     context.close()
+
+
+def test_a_failing_explain_is_said_in_the_panel_and_never_touches_the_answer(desktop: Seen) -> None:
+    page, watch = desktop
+    watch.expect_failed_loads = True
+    page.route("**/explain", lambda route: route.fulfill(status=503, content_type="application/json", body='{"detail": "busy"}'))
+    page.get_by_test_id("inside-toggle").click()
+    draw_with_mouse(page, DIGITS[4])
+    assert wait_for_answer(page) == "4"  # the answer comes as ever
+    status = page.locator("#inside-status")
+    expect(status).to_have_attribute("data-kind", "error")
+    expect(status).to_contain_text("HTTP 503")
+    expect(page.get_by_test_id("evidence")).to_be_hidden()
+    expect(page.get_by_test_id("layer")).to_have_count(0)  # nothing drawn from an answer that never came
+
+
+def test_tapping_a_blank_grid_after_clearing_shows_no_unit(desktop: Seen) -> None:
+    page, _ = desktop
+    page.get_by_test_id("inside-toggle").click()
+    draw_with_mouse(page, DIGITS[2])
+    assert wait_for_answer(page) == "2"
+    wait_for_explanation(page)
+    page.get_by_test_id("clear").click()
+    expect(page.get_by_test_id("evidence")).to_be_hidden()
+    page.get_by_test_id("layer").first.click(position={"x": 4, "y": 4})
+    expect(page.get_by_test_id("unit")).to_be_hidden()
+    expect(page.locator("#inside-status")).to_contain_text("Draw a digit")
