@@ -14,6 +14,7 @@ each endpoint and concurrency level, wrk (Debian: `apt-get install -y wrk`) runs
   POST /predict         single MNIST test digits, 1,000 different bodies cycled
   POST /predict/batch   500 MNIST test digits per request (4 different bodies); reported in digits/s
   POST /predict/batch   (endpoint "binary") the same 500 digits as raw uint8 pixels, application/octet-stream
+  POST /explain         the /predict bodies, explained (not in the default --endpoints: --endpoints explain)
 
 For each run: requests/s, p50/p99 latency (wrk's, from request sent to response read), non-2xx and
 socket errors, and the CPU used meanwhile by wrk and by the server (all its processes), in % of one
@@ -133,6 +134,7 @@ def measure(server: LiveServer, endpoint: str, bodies: dict[str, Path], connecti
         "predict": ("POST", "/predict", bodies["predict"], None),
         "batch": ("POST", "/predict/batch", bodies["batch"], None),
         "binary": ("POST", "/predict/batch", bodies["binary"], "application/octet-stream"),
+        "explain": ("POST", "/explain", bodies["predict"], None),
     }[endpoint]
     run_wrk(server.url, method, path, body_file, connections, WARMUP_S, max_requests, content_type)
     cpu_before = server.cpu_seconds_by_process()
@@ -319,7 +321,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=int, default=5, help="seconds per measured run")
     p.add_argument("--max-requests", type=int, default=200_000, help="bound on the requests of one run")
     p.add_argument("--startup-runs", type=int, default=3)
-    p.add_argument("--endpoints", default="health,predict,batch,binary")
+    p.add_argument("--endpoints", default="health,predict,batch,binary", help="any of health,predict,batch,binary,explain")
     p.add_argument("--baseline-p99-ms", type=float, help="/predict p99 at concurrency 8 of the code before, measured today")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--check", action="store_true", help="exit 1 if a bar is missed")

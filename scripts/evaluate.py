@@ -3,7 +3,11 @@
 
     python scripts/evaluate.py --data-dir ../shared/datasets/mnist --json
     python scripts/evaluate.py --weights /tmp/fast --no-robustness
+    python scripts/evaluate.py --how-it-learned  # the "how it learned" page's data and the README's charts
 
+With --how-it-learned, writes frontend/data/how-it-learned.json (every preset's card figures and learning
+curve, the shipped model's confusion matrix and the test digits it gets wrong) and, with matplotlib
+(the dev extra), docs/how-it-learned/curves.png and confusion.png; it scores nothing else.
 With --json, prints one JSON object: accuracy (fraction), n, confusion (10x10, rows = true digit),
 model_id, card_test_accuracy, and robustness (accuracy per distortion, see backend/recognition/evaluation.py).
 """
@@ -12,13 +16,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from backend.nn.mnist import load_mnist
 from backend.nn.weights import load_model
-from backend.paths import MODEL_DIR
+from backend.paths import MODEL_DIR, PROJECT_ROOT
 from backend.recognition.evaluation import robustness_report, score_test_set
+from backend.recognition.learning import LEARNED_JSON, how_it_learned
+
+CHARTS_DIR = PROJECT_ROOT / "docs" / "how-it-learned"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", type=Path, default=MODEL_DIR, help="folder with model.npz and model.json")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-robustness", action="store_true", help="only the plain test set")
+    p.add_argument("--how-it-learned", action="store_true", help=f"write {LEARNED_JSON.relative_to(PROJECT_ROOT)} and the charts")
+    p.add_argument("--learned-out", type=Path, default=LEARNED_JSON, help="where --how-it-learned writes its JSON")
+    p.add_argument("--charts-out", type=Path, default=CHARTS_DIR, help="where --how-it-learned writes its PNG charts")
     args = p.parse_args(argv)
+
+    if args.how_it_learned:
+        test = load_mnist(args.data_dir).test
+        report = how_it_learned(test.images, test.labels)
+        write_atomically(args.learned_out, json.dumps(report, separators=(",", ":")).encode())
+        charts = write_charts(report, args.charts_out)
+        print(f"wrote {args.learned_out} ({len(report['mistakes'])} mistakes) and {', '.join(str(c) for c in charts)}")
+        return 0
 
     model, card = load_model(args.weights)
     test = load_mnist(args.data_dir).test
@@ -46,6 +67,81 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in report.get("robustness", {}).items():
         print(f"  {name:24s} {value:.4f}")
     return 0
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; the page's server must read it
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_charts(report: dict[str, Any], folder: Path) -> list[Path]:
+    """Learning curves (loss, accuracy; training and validation) per preset with a history, and the confusion matrix."""
+    import matplotlib  # the dev extra: the README's charts only, never the service
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    with_history = [p for p in report["presets"] if p["history"]]
+    fig, axes = plt.subplots(len(with_history) or 1, 2, figsize=(10, 3.2 * max(1, len(with_history))), squeeze=False)
+    for row, preset in zip(axes, with_history):
+        epochs = [h["epoch"] for h in preset["history"] if h["member"] == 0]
+        for ax, quantity in zip(row, ("loss", "accuracy")):
+            for split, style in (("train", "-"), ("validation", "--")):
+                values = [h[f"{split}_{quantity}"] for h in preset["history"] if h["member"] == 0]
+                ax.plot(epochs, values, style, label=split)
+            ax.set_title(
+                f"{preset['preset']}: {quantity} ({preset['cost']} cost)" if quantity == "loss" else f"{preset['preset']}: {quantity}"
+            )
+            ax.set_xlabel("epoch")
+            ax.grid(alpha=0.3)
+            ax.legend()
+    missing = [p["preset"] for p in report["presets"] if not p["history"]]
+    if missing:
+        fig.suptitle(f"no per-epoch record in the card of: {', '.join(missing)}", fontsize=9)
+    fig.tight_layout()
+    written.append(_save(fig, folder / "curves.png"))
+
+    confusion = report["test_confusion"]
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    off_diagonal = [[0 if t == a else count for a, count in enumerate(row)] for t, row in enumerate(confusion)]
+    image = ax.imshow(off_diagonal, cmap="Reds")
+    for t, row in enumerate(confusion):
+        for a, count in enumerate(row):
+            ax.text(a, t, str(count), ha="center", va="center", fontsize=7, color="black" if t != a else "#1c3faa")
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.set_xlabel("the model's answer")
+    ax.set_ylabel("true digit")
+    ax.set_title(f"{report['shipped']}: {report['test_images']:,} MNIST test digits (colour: mistakes)")
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    written.append(_save(fig, folder / "confusion.png"))
+    return written
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(handle)
+    try:
+        fig.savefig(temporary, dpi=90, metadata={"Software": None})  # no version stamp: reruns give the same file
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+        plt.close(fig)
+    return path
 
 
 if __name__ == "__main__":

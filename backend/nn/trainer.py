@@ -5,6 +5,11 @@ forward pass, take delta(L) from the cost, backpropagate, and step the optimiser
 network is scored on the validation split; the best epoch's parameters are kept (model selection never
 looks at the test set) and training stops early when validation accuracy has not improved for
 `patience` epochs. Progress goes to callbacks, never to stdout: the scripts decide how to show it.
+
+Each epoch's report is also its line of the learning curve the model card keeps: the training loss and
+accuracy are means over that epoch's mini-batches as they were trained (augmented, dropout on: they
+cost nothing extra, and explain why training accuracy can sit below validation accuracy), the
+validation loss and accuracy are measured after the epoch with the network in evaluation mode.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import numpy as np
 
 from .augment import NO_AUGMENTATION, AugmentConfig, augment
 from .costs import COSTS, cost_value, output_delta
-from .metrics import accuracy, predict_labels
+from .metrics import accuracy, predict_in_batches, predict_labels
 from .mnist import Split
 from .model import Model
 from .network import Network, NetworkConfig
@@ -68,7 +73,9 @@ class TrainConfig:
 class EpochReport:
     member: int
     epoch: int  # 1-based
-    train_loss: float
+    train_loss: float  # mean over the epoch's mini-batches, as trained
+    train_accuracy: float  # mean over the epoch's mini-batches, as trained
+    validation_loss: float
     validation_accuracy: float
     learning_rate: float
     seconds: float
@@ -97,11 +104,28 @@ def train_step(
     net: Network, optimizer: Optimizer, config: TrainConfig, x: np.ndarray, y: np.ndarray, learning_rate: float, rng: np.random.Generator
 ) -> float:
     """One mini-batch of gradient descent; returns the batch's cost before the step."""
+    return scored_train_step(net, optimizer, config, x, y, learning_rate, rng)[0]
+
+
+def scored_train_step(
+    net: Network, optimizer: Optimizer, config: TrainConfig, x: np.ndarray, y: np.ndarray, learning_rate: float, rng: np.random.Generator
+) -> tuple[float, float]:
+    """One mini-batch of gradient descent; returns the batch's (cost, accuracy) before the step.
+
+    x: (B, 784), y: (B, 10) one-hot.
+    """
     cache = net.forward_train(x, rng, config.dropout, config.input_dropout)
     delta = output_delta(config.cost, net.output_activation, cache.output, y)
     grads = net.backward(cache, delta)
     optimizer.step(grads, learning_rate)
-    return cost_value(config.cost, cache.output, y)
+    hits = float(np.mean(cache.output.argmax(axis=1) == y.argmax(axis=1)))
+    return cost_value(config.cost, cache.output, y), hits
+
+
+def validation_scores(net: Network, cost: str, validation: Split) -> tuple[float, float]:
+    """(cost, accuracy) of `net` in evaluation mode on the validation split."""
+    proba = predict_in_batches(net.predict_proba, validation.images)  # (N, 10)
+    return cost_value(cost, proba, one_hot(validation.labels)), accuracy(validation.labels, proba.argmax(axis=1))
 
 
 def train_network(
@@ -128,21 +152,32 @@ def train_network(
         started = time.perf_counter()
         images = augment(train.images, rng, config.augment) if config.augment.enabled else train.images
         order = rng.permutation(n)
-        running = 0.0
+        running, running_hits = 0.0, 0.0
         for b in range(batches_per_epoch):
             idx = order[b * config.batch_size : (b + 1) * config.batch_size]
             lr = scheduled_rate(config.optimizer.learning_rate, config.schedule, step / total_steps)
-            loss = train_step(net, optimizer, config, images[idx], targets[idx], lr, rng)
+            loss, hits = scored_train_step(net, optimizer, config, images[idx], targets[idx], lr, rng)
             running += (loss - running) / (b + 1)
+            running_hits += (hits - running_hits) / (b + 1)
             step += 1
             if on_batch:
                 on_batch(b, batches_per_epoch, running)
-        val_acc = accuracy(validation.labels, predict_labels(net.predict_proba, validation.images))
+        val_loss, val_acc = validation_scores(net, config.cost, validation)
         is_best = val_acc > best_accuracy
         if is_best:
             best_accuracy, best_epoch = val_acc, epoch
             best_params = [p.copy() for p in net.parameters]
-        report = EpochReport(member, epoch, running, val_acc, lr, time.perf_counter() - started, is_best)
+        report = EpochReport(
+            member=member,
+            epoch=epoch,
+            train_loss=running,
+            train_accuracy=running_hits,
+            validation_loss=val_loss,
+            validation_accuracy=val_acc,
+            learning_rate=lr,
+            seconds=time.perf_counter() - started,
+            is_best=is_best,
+        )
         history.append(report)
         if on_epoch:
             on_epoch(report)

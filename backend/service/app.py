@@ -28,7 +28,7 @@ from backend.nn.weights import WeightsError
 from backend.service.errors import install_default_handlers
 from backend.service.middleware import MetricsMiddleware, SecurityHeadersMiddleware
 from backend.service.repository import ModelRepository
-from backend.service.routes import admin, docs, meta, metrics, predict, v2
+from backend.service.routes import admin, docs, explain, meta, metrics, predict, v2
 from backend.service.schemas import add_body_schemas
 from backend.service.settings import (
     LOG_FORMAT,
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_default_handlers(app)
-    for module in (meta, predict, v2, admin, metrics, docs):
+    for module in (meta, predict, explain, v2, admin, metrics, docs):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 

@@ -215,6 +215,52 @@ class RepositoryEntry(BaseModel):
     state: Literal["READY"]
 
 
+# --- looking inside the network (/explain) -------------------------------------------------------------
+
+
+class HiddenUnit(BaseModel):
+    index: int = Field(ge=0, description="The unit's index in the first hidden layer.")
+    activation: float = Field(description="Its value a_j(1) for this image.")
+    contribution: float = Field(description="How much it moved score_difference: a_j(1) times d(score_difference)/d a_j(1).")
+    weights: list[float] = Field(
+        min_length=N_INPUTS, max_length=N_INPUTS, description="Its incoming weights W_j(1): a 28x28 map, row by row, of what it looks for."
+    )
+
+
+class Explanation(BaseModel):
+    digit: int = Field(ge=0, le=9, description="The model's answer (as /predict gives it).")
+    runner_up: int = Field(ge=0, le=9, description="The model's second most probable digit.")
+    probabilities: Probabilities
+    member: int = Field(ge=0, description="Which network of the ensemble is explained: the one most sure of the answer.")
+    members: int = Field(ge=1, description="How many networks the model averages.")
+    layer_sizes: list[int] = Field(description="The explained network's layers, input first (as in /model's members).")
+    activations: list[list[float]] = Field(
+        description="One list per layer after the input, as long as that layer: the hidden units' values, then the "
+        "explained network's ten output probabilities."
+    )
+    score_difference: float = Field(description="z_digit - z_runner_up: the explained network's output scores before the softmax.")
+    evidence: list[float] = Field(
+        min_length=N_INPUTS,
+        max_length=N_INPUTS,
+        description="Per pixel, row by row: how much its ink pushed digit's score up (> 0) or down (< 0) against the runner-up "
+        "(gradient x input on the ReLU network's linear piece).",
+    )
+    bias: float = Field(description="The part of score_difference owed to the biases.")
+    exact: bool = Field(
+        description="True for ReLU networks, where sum(evidence) + bias == score_difference exactly; "
+        "for sigmoid or tanh units the evidence is a first-order picture only."
+    )
+    units: list[HiddenUnit] = Field(description="The first hidden layer's units that moved score_difference most, largest first.")
+
+
+class UnitWeights(BaseModel):
+    member: int = Field(ge=0)
+    layer: Literal[1] = Field(description="Always the first hidden layer: its weights meet the pixels.")
+    unit: int = Field(ge=0)
+    bias: float
+    weights: list[float] = Field(min_length=N_INPUTS, max_length=N_INPUTS, description="W_unit(1), a 28x28 map row by row.")
+
+
 # --- wiring hand-parsed bodies into the OpenAPI schema ------------------------------------------------
 
 BODY_MODELS: list[type[BaseModel]] = [PredictRequest, BatchRequest, InferenceRequest]

@@ -1,4 +1,4 @@
-// Wiring: pad changes -> (debounced) preprocessing -> /predict -> view; buttons, keys, model panel.
+// Wiring: pad changes -> (debounced) preprocessing -> /predict -> view (then the look-inside panel); buttons, keys, model panel.
 //
 // Predictions are live while drawing: a change waits DEBOUNCE_MS for the next one, but never more
 // than MAX_WAIT_MS, so a long stroke still updates. An empty pad sends nothing. When the server
@@ -8,6 +8,7 @@ import { Pad } from "./pad.js";
 import { inkToMnist, EmptyImageError } from "./preprocess.js";
 import { createClient } from "./api.js";
 import { createView } from "./view.js";
+import { createInside } from "./inside.js";
 import { offerModels } from "./models.js";
 
 const DEBOUNCE_MS = 120;
@@ -16,6 +17,7 @@ const RETRY_MS = 2500;
 
 const view = createView(document);
 const api = createClient();
+const inside = createInside(document); // asks /explain only while its panel is open, newest drawing wins
 let debounceTimer = null;
 let firstPendingAt = null; // when the oldest change not yet sent happened
 let retryTimer = null;
@@ -45,6 +47,7 @@ async function recognise() {
   const revision = pad.revision;
   if (pad.isEmpty) {
     api.cancel(); // an answer for the old drawing must not appear on the empty pad
+    inside.clear();
     view.showEmpty(revision);
     return;
   }
@@ -55,6 +58,7 @@ async function recognise() {
   } catch (error) {
     api.cancel();
     if (error instanceof EmptyImageError) {
+      inside.clear();
       view.showEmpty(revision); // strokes entirely off the pad leave no ink
     } else {
       console.error(error); // a bug, not the user's doing: say so briefly on the page, details here
@@ -68,6 +72,7 @@ async function recognise() {
     const result = await api.predict(pixels);
     if (result === null) return; // superseded by a newer drawing
     view.showResult(result, revision);
+    inside.show(pixels); // after the answer, so that looking inside never delays it
     if (!modelShown) loadModel();
   } catch (error) {
     view.showError(error.message);

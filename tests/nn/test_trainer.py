@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from backend.nn.costs import cost_value
 from backend.nn.metrics import accuracy
 from backend.nn.mnist import Split
 from backend.nn.network import Network, NetworkConfig
@@ -35,6 +36,21 @@ def test_short_training_on_a_few_thousand_images_beats_90_percent(mnist_data):
     test = mnist_data.test
     assert accuracy(test.labels, result.model.predict(test.images)) > 0.90
     assert len(result.history) == 4 and result.best_epochs[0] >= 1
+
+
+def test_history_records_loss_and_accuracy_on_both_splits_each_epoch(mnist_data):
+    config = TrainConfig(network=NetworkConfig((784, 32, 10)), optimizer=OptimizerConfig(name="momentum", learning_rate=0.1), epochs=3)
+    subset = Split(mnist_data.train.images[:3000], mnist_data.train.labels[:3000])
+    result = train(config, subset, mnist_data.validation)
+    history = result.history
+    assert [r.epoch for r in history] == [1, 2, 3]
+    assert history[-1].train_loss < history[0].train_loss and history[-1].validation_loss < history[0].validation_loss
+    assert history[-1].train_accuracy > history[0].train_accuracy > 0.5
+    # the validation figures are the kept network's: recompute the best epoch's from the returned model
+    best = max(history, key=lambda r: r.validation_accuracy)
+    proba = result.model.predict_proba(mnist_data.validation.images)
+    assert best.validation_accuracy == pytest.approx(accuracy(mnist_data.validation.labels, proba.argmax(axis=1)))
+    assert best.validation_loss == pytest.approx(cost_value("cross_entropy", proba, one_hot(mnist_data.validation.labels)), rel=1e-4)
 
 
 def test_selection_keeps_the_best_validation_epoch_and_stops_early(mnist_data):

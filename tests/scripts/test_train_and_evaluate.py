@@ -6,6 +6,7 @@ import sys
 
 from backend.nn.weights import CARD_FILE, WEIGHTS_FILE, load_model
 from backend.paths import PROJECT_ROOT
+from backend.recognition.learning import LEARNED_JSON
 
 
 def run(*args):
@@ -40,6 +41,13 @@ def test_train_writes_weights_and_card_then_evaluate_reads_them(tmp_path):
     assert 0.85 < card["validation_accuracy"] <= 1 and 0.85 < card["test_accuracy"] <= 1
     assert sum(map(sum, card["test_confusion"])) == 10000
     assert card["versions"]["numpy"] and card["training_wall_time_s"] > 0
+    history = card["history"]
+    assert [(row["member"], row["epoch"]) for row in history] == [(0, 1), (0, 2)]
+    for row in history:
+        assert 0 < row["train_loss"] and 0 < row["validation_loss"]
+        assert 0.5 < row["train_accuracy"] <= 1 and 0.5 < row["validation_accuracy"] <= 1
+    assert max(row["validation_accuracy"] for row in history) == card["validation_accuracy"]
+    assert "mini-batches" in card["history_measured"]
 
     evaluated = run("scripts/evaluate.py", "--weights", str(out), "--json", "--no-robustness")
     assert evaluated.returncode == 0, evaluated.stderr
@@ -59,3 +67,23 @@ def test_evaluate_names_a_broken_weights_folder(tmp_path):
     result = run("scripts/evaluate.py", "--weights", str(tmp_path), "--json")
     assert result.returncode != 0
     assert "model.json: model card not found" in result.stderr
+
+
+def test_evaluate_writes_the_how_it_learned_data_and_charts(tmp_path):
+    data, charts = tmp_path / "how.json", tmp_path / "charts"
+    done = run("scripts/evaluate.py", "--how-it-learned", "--learned-out", str(data), "--charts-out", str(charts))
+    assert done.returncode == 0, done.stderr
+    _, shipped = load_model(PROJECT_ROOT / "model_weights")
+    wrong = sum(count for t, row in enumerate(shipped["test_confusion"]) for a, count in enumerate(row) if t != a)
+    assert f"({wrong} mistakes)" in done.stdout
+    assert data.read_bytes() == LEARNED_JSON.read_bytes()  # the committed page data is what the script makes now
+    for name in ("curves.png", "confusion.png"):
+        assert (charts / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_how_it_learned_refuses_an_output_it_cannot_write(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    done = run("scripts/evaluate.py", "--how-it-learned", "--learned-out", str(blocker / "how.json"), "--charts-out", str(tmp_path))
+    assert done.returncode != 0
+    assert str(blocker) in done.stderr

@@ -1,0 +1,45 @@
+// Pure helpers for the "how it learned" page (how.js): scales, SVG path data, axis ticks, a learning
+// curve out of a card's history, and the gallery's base64 pictures. No DOM: Node tests them
+// (tests/frontend/js/how.test.mjs).
+
+/** A function mapping [d0, d1] linearly onto [r0, r1] (a flat domain maps to the middle of the range). */
+export function linearScale(d0, d1, r0, r1) {
+  if (d1 === d0) return () => (r0 + r1) / 2;
+  return (v) => r0 + ((v - d0) / (d1 - d0)) * (r1 - r0);
+}
+
+/** SVG path data "M x y L x y ..." through the points (xs[i], ys[i]), two decimals. */
+export function pathData(xs, ys, sx, sy) {
+  return xs.map((x, i) => `${i ? "L" : "M"}${sx(x).toFixed(2)} ${sy(ys[i]).toFixed(2)}`).join(" ");
+}
+
+/** About `count` round tick values covering [lo, hi] (steps of 1, 2 or 5 times a power of ten). */
+export function ticks(lo, hi, count = 4) {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw * 0.7); // 0.7: a few more ticks rather than too few
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+/** One member's curve from a card's history rows: { epochs, train, validation } for "loss" or "accuracy". */
+export function curve(history, quantity, member = 0) {
+  const rows = history.filter((row) => row.member === member).sort((a, b) => a.epoch - b.epoch);
+  return {
+    epochs: rows.map((row) => row.epoch),
+    train: rows.map((row) => row[`train_${quantity}`]),
+    validation: rows.map((row) => row[`validation_${quantity}`]),
+  };
+}
+
+/** 784 grey levels in [0, 1] from the base64 of 784 bytes. */
+export function decodePixels(base64) {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  if (bytes.length !== 784) throw new RangeError(`a picture has 784 bytes, got ${bytes.length}`);
+  return Array.from(bytes, (b) => b / 255);
+}
+
+/** "99.47%" from 0.9947: the card's fraction as the page prints it. */
+export const percent = (fraction, digits = 2) => `${(fraction * 100).toFixed(digits)}%`;

@@ -1,0 +1,79 @@
+"""The "how it learned" page in a real browser: reached from the main page's link, it loads with no
+request to another origin (checked by the page fixtures) and every figure it prints is the model card's."""
+
+from __future__ import annotations
+
+import json
+
+from playwright.sync_api import Page, expect
+
+from backend.nn.weights import load_model
+from backend.recognition.learning import LEARNED_JSON, PRESET_FOLDERS, SHIPPED_PRESET
+from backend.testing.browser import PageWatch
+
+Seen = tuple[Page, PageWatch]
+
+
+def percent(fraction: float) -> str:
+    return f"{fraction * 100:.2f}%"
+
+
+def open_how(page: Page) -> None:
+    page.get_by_test_id("how-it-learned").click()
+    page.wait_for_url("**/how.html")
+    page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+
+
+def check_how(page: Page, watch: PageWatch) -> None:
+    open_how(page)
+    for name, folder in PRESET_FOLDERS.items():
+        _, card = load_model(folder)
+        preset = page.locator(f"[data-testid=preset][data-preset={name}]")
+        expect(preset.locator("[data-fact=test-accuracy]")).to_have_text(percent(card["test_accuracy"]))
+        expect(preset.locator("[data-fact=validation-accuracy]")).to_have_text(percent(card["validation_accuracy"]))
+        expect(preset.locator("[data-fact=parameters]")).to_have_text(f"{card['n_parameters']:,}")
+        expect(preset.locator("[data-fact=layers]")).to_contain_text(" → ".join(map(str, card["members"][0]["layer_sizes"])))
+        curves = page.locator(f"[data-testid=preset-curves][data-preset={name}]")
+        if card.get("history"):
+            epochs = [row for row in card["history"] if row["member"] == 0]
+            paths = curves.locator("path[data-series]")
+            expect(paths).to_have_count(4)  # train and validation, for loss and for accuracy
+            for path in paths.all():
+                assert path.get_attribute("d").count("L") == len(epochs) - 1  # one point per epoch of the card
+            expect(curves.get_by_test_id("history-missing")).to_have_count(0)
+        else:
+            expect(curves.get_by_test_id("history-missing")).to_be_visible()  # missing, not made up
+            expect(curves.locator("path")).to_have_count(0)
+
+    _, shipped = load_model(PRESET_FOLDERS[SHIPPED_PRESET])
+    cells = page.locator("[data-testid=confusion] rect")
+    expect(cells).to_have_count(100)
+    shown = [[0] * 10 for _ in range(10)]
+    for cell in cells.all():
+        shown[int(cell.get_attribute("data-truth"))][int(cell.get_attribute("data-answer"))] = int(cell.get_attribute("data-count"))
+    assert shown == shipped["test_confusion"]
+    wrong = sum(count for t, row in enumerate(shipped["test_confusion"]) for a, count in enumerate(row) if t != a)
+    expect(page.get_by_test_id("mistake")).to_have_count(wrong)
+    first = json.loads(LEARNED_JSON.read_text())["mistakes"][0]
+    caption = page.get_by_test_id("mistake").first.locator("figcaption")
+    expect(caption).to_have_text(f"a {first['truth']}, read as {first['answer']} ({round(first['confidence'] * 100)}%)")
+    assert watch.foreign_requests() == []
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def test_how_it_learned_matches_the_cards_on_a_desktop(desktop: Seen) -> None:
+    check_how(*desktop)
+
+
+def test_how_it_learned_matches_the_cards_on_a_phone(phone: Seen) -> None:
+    check_how(*phone)
+
+
+def test_how_it_learned_says_so_when_its_data_is_missing(desktop: Seen) -> None:
+    page, watch = desktop
+    watch.expect_failed_loads = True
+    page.route("**/data/how-it-learned.json", lambda route: route.fulfill(status=404, body="{}"))
+    page.get_by_test_id("how-it-learned").click()
+    status = page.get_by_test_id("how-status")
+    expect(status).to_have_attribute("data-kind", "error")
+    expect(status).to_contain_text("scripts/evaluate.py --how-it-learned")

@@ -1,0 +1,72 @@
+"""The "how it learned" data: figures copied from the cards, mistakes as the model makes them, and the
+committed page data in step with the committed cards."""
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from backend.nn.model import Model
+from backend.nn.network import Network, NetworkConfig
+from backend.nn.weights import load_model
+from backend.recognition.learning import LEARNED_JSON, PRESET_FOLDERS, SHIPPED_PRESET, how_it_learned, mistakes, preset_summary
+
+
+def test_a_summary_copies_the_cards_figures_and_history():
+    card = {
+        "name": "mnist-mlp-fast",
+        "preset": "fast",
+        "members": [{"layer_sizes": [784, 50, 10], "activation": "relu", "output_activation": "softmax"}],
+        "training": {
+            "cost": "cross_entropy",
+            "optimizer": {"name": "sgd", "learning_rate": 0.1},
+            "epochs": 2,
+            "augment": {"rotation_deg": 8.0},
+        },
+        "validation_accuracy": 0.97,
+        "test_accuracy": 0.965,
+        "history": [{"member": 0, "epoch": 1, "train_loss": 0.3}],
+    }
+    summary = preset_summary(card)
+    assert (summary["layer_sizes"], summary["optimizer"], summary["learning_rate"]) == ([784, 50, 10], "sgd", 0.1)
+    assert (summary["validation_accuracy"], summary["test_accuracy"], summary["augmented"]) == (0.97, 0.965, True)
+    assert summary["history"] == card["history"]
+
+
+def test_a_card_without_history_says_none_rather_than_inventing_one():
+    summary = preset_summary({"name": "old", "members": [{}]})
+    assert summary["history"] is None and summary["test_accuracy"] is None and summary["epochs"] is None
+
+
+def test_mistakes_are_the_wrong_answers_most_confident_first(mnist_data):
+    net = Network.initialise(NetworkConfig((784, 16, 10)), np.random.default_rng(1))
+    model = Model([net])
+    images, labels = mnist_data.test.images[:200], mnist_data.test.labels[:200]
+    found = mistakes(model, images, labels)
+    proba = model.predict_proba(images)
+    assert sorted(m["index"] for m in found) == np.flatnonzero(proba.argmax(axis=1) != labels).tolist()
+    confidences = [m["confidence"] for m in found]
+    assert confidences == sorted(confidences, reverse=True)
+    first = found[0]
+    assert first["answer"] == int(proba[first["index"]].argmax()) != first["truth"] == int(labels[first["index"]])
+    pixels = np.frombuffer(base64.b64decode(first["pixels"]), dtype=np.uint8)
+    np.testing.assert_array_equal(pixels, np.round(images[first["index"]] * 255).astype(np.uint8))
+
+
+def test_the_shipped_preset_is_required(mnist_data):
+    with pytest.raises(ValueError, match="the 'best' preset \\(the shipped model\\) is needed"):
+        how_it_learned(mnist_data.test.images[:10], mnist_data.test.labels[:10], {"classic": PRESET_FOLDERS["classic"]})
+
+
+def test_the_committed_page_data_matches_the_committed_cards():
+    data = json.loads(LEARNED_JSON.read_text())
+    assert [p["preset"] for p in data["presets"]] == list(PRESET_FOLDERS)
+    for preset in data["presets"]:
+        _, card = load_model(PRESET_FOLDERS[preset["preset"]])
+        assert {k: v for k, v in preset.items() if k != "folder"} == preset_summary(card)
+    _, shipped = load_model(PRESET_FOLDERS[SHIPPED_PRESET])
+    assert data["test_confusion"] == shipped["test_confusion"]
+    wrong = sum(count for t, row in enumerate(shipped["test_confusion"]) for a, count in enumerate(row) if t != a)
+    assert len(data["mistakes"]) == wrong and data["test_images"] == 10000
+    assert [p["history"] is not None for p in data["presets"]] == [True, True, False]  # classic and fast retrained with it
