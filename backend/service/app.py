@@ -24,8 +24,10 @@ from starlette.staticfiles import StaticFiles
 from backend.nn.weights import WeightsError
 from backend.service.batcher import MicroBatcher
 from backend.service.errors import install_default_handlers
+from backend.service.feedback.ratelimit import TokenBuckets
+from backend.service.feedback.store import FeedbackStore, StoreUnavailable, database_url_for
 from backend.service.middleware import MetricsMiddleware, SecurityHeadersMiddleware
-from backend.service.routes import docs, meta, metrics, predict, v2
+from backend.service.routes import docs, feedback, meta, metrics, predict, v2
 from backend.service.schemas import add_body_schemas
 from backend.service.served_model import load_served_model
 from backend.service.settings import (
@@ -67,7 +69,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             raise
     app.state.batcher = MicroBatcher(app.state.model)
     app.state.heavy_work_limiter = anyio.CapacityLimiter(HEAVY_WORK_THREADS)
+    app.state.feedback_limiter = TokenBuckets(settings.feedback_rate, settings.feedback_burst)
+    app.state.feedback_store = store = FeedbackStore(
+        database_url_for(settings.data_dir, settings.database_url.get_secret_value()),
+        max_rows=settings.feedback_max_rows,
+        busy_timeout_ms=settings.feedback_busy_timeout_ms,
+    )
+    try:  # a database that is not there yet only turns feedback off (503); predictions never depend on it
+        await anyio.to_thread.run_sync(store.ensure_ready)
+        logger.info("feedback is stored in %s", store.describe())
+    except StoreUnavailable as err:
+        logger.error("feedback is off until the database can be written (tried again on each POST /feedback): %s", err)
     yield
+    store.close()
     logger.info("application shutdown: no request is in flight any more")
 
 
@@ -84,8 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_default_handlers(app)
-    for module in (meta, predict, v2, metrics, docs):
+    for module in (meta, predict, v2, metrics, docs, feedback):
         app.include_router(module.router)
+    if settings.admin_token.get_secret_value():
+        app.include_router(feedback.admin_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     # add_middleware wraps what is there: the last added runs first on the way in

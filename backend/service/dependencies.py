@@ -22,6 +22,8 @@ import anyio
 from fastapi import Depends, HTTPException, Request
 
 from backend.service.batcher import MicroBatcher
+from backend.service.feedback.ratelimit import TokenBuckets
+from backend.service.feedback.store import FeedbackStore
 from backend.service.served_model import ServedModel
 from backend.service.settings import Settings
 
@@ -40,6 +42,14 @@ async def get_model(request: Request) -> ServedModel:
 
 async def get_batcher(request: Request) -> MicroBatcher:
     return request.app.state.batcher
+
+
+async def get_feedback_store(request: Request) -> FeedbackStore:
+    return request.app.state.feedback_store
+
+
+async def get_rate_limiter(request: Request) -> TokenBuckets:
+    return request.app.state.feedback_limiter
 
 
 async def get_heavy_work(request: Request) -> HeavyWork:
@@ -114,3 +124,5 @@ BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
 HeavyWorkDep = Annotated[HeavyWork, Depends(get_heavy_work)]
 ImageBody = Annotated[bytes, Depends(get_image_body)]
 JsonBody = Annotated[bytes, Depends(get_json_body)]
+FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
+RateLimiterDep = Annotated[TokenBuckets, Depends(get_rate_limiter)]

@@ -35,6 +35,7 @@ LATENCY = Histogram(
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
 )
 _DIGITS = Counter("digit_predictions_total", "Images classified, by the digit predicted.", ["digit"])
+CORRECTIONS = Counter("feedback_corrections_total", "Corrections stored by POST /feedback, by the digit people said it was.", ["label"])
 
 
 class DigitCounter:
