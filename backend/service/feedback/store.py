@@ -24,7 +24,9 @@ validation of what a client sent (payloads.py) and dataset files (backend/recogn
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +40,9 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 from backend.nn.shapes import N_CLASSES, N_INPUTS
+
+# alembic logs each of its plugins at INFO whenever it runs: noise in every worker's start-up log
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 SQLITE_FILE = "feedback.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -125,6 +130,10 @@ class FeedbackStore:
         self.url = sa.make_url(url)
         self.max_rows = max_rows
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        # SQLite: one writer per process at a time. SQLite's busy handler polls and is not fair, so with
+        # many threads of several processes polling one lock, a writer can starve past the busy timeout;
+        # queued on a lock here instead, at most one thread per process polls SQLite's.
+        self._write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
         self._ready = False
         self._ready_lock = threading.Lock()
         if self.is_sqlite:
@@ -172,7 +181,7 @@ class FeedbackStore:
             "predicted": int(correction.predicted),
             "model_id": correction.model_id,
         }
-        with _unavailable_on_error("write to"), self.engine.begin() as connection:
+        with self._write_lock, _unavailable_on_error("write to"), self.engine.begin() as connection:
             # count and insert in one transaction (on SQLite under the write lock, so the cap is exact)
             if connection.execute(sa.select(sa.func.count()).select_from(feedback)).scalar_one() >= self.max_rows:
                 raise StoreFull(f"the feedback store is full ({self.max_rows} rows)")
