@@ -17,7 +17,7 @@ export class ApiError extends Error {
 }
 
 /** fetch JSON with a timeout; `controller` lets the caller abort it. Throws ApiError, or AbortError when aborted. */
-async function fetchJson(path, options, controller) {
+export async function fetchJson(path, options, controller) {
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

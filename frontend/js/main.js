@@ -8,6 +8,7 @@ import { Pad } from "./pad.js";
 import { inkToMnist, EmptyImageError } from "./preprocess.js";
 import { createClient } from "./api.js";
 import { createView } from "./view.js";
+import { createFeedback } from "./feedback.js";
 
 const DEBOUNCE_MS = 120;
 const MAX_WAIT_MS = 350;
@@ -15,6 +16,7 @@ const RETRY_MS = 2500;
 
 const view = createView(document);
 const api = createClient();
+const feedback = createFeedback(document);
 let debounceTimer = null;
 let firstPendingAt = null; // when the oldest change not yet sent happened
 let retryTimer = null;
@@ -22,7 +24,9 @@ let modelShown = false;
 
 const pad = new Pad(document.getElementById("pad"), (reason) => {
   clearTimeout(retryTimer);
+  feedback.drawingChanged();
   if (pad.isEmpty) {
+    feedback.withdraw();
     schedule(0);
     return;
   }
@@ -67,6 +71,7 @@ async function recognise() {
     const result = await api.predict(pixels);
     if (result === null) return; // superseded by a newer drawing
     view.showResult(result, revision);
+    feedback.offer({ pixels, strokes: pad.strokes, predicted: result.digit });
     if (!modelShown) loadModel();
   } catch (error) {
     view.showError(error.message);
@@ -76,7 +81,9 @@ async function recognise() {
 
 async function loadModel() {
   try {
-    view.showModel(await api.getModel());
+    const card = await api.getModel();
+    view.showModel(card);
+    feedback.setModelId(card.model_id);
     modelShown = true;
   } catch {
     view.showModelMissing(); // tried again after the next answer from the server
