@@ -124,3 +124,15 @@ def from_rows(rows: list[dict]) -> Corrections:
         model_ids=np.array([row["model_id"] for row in rows], dtype=np.str_).reshape(len(rows)),
         created_at=np.array([row["created_at"] for row in rows], dtype=np.str_).reshape(len(rows)),
     )
+
+
+def split_held_out(data: Corrections, fraction: float) -> tuple[Corrections, Corrections]:
+    """(to train on, held out): a row's side depends only on its id, so it stays there in every later export.
+
+    Multiplicative hashing (Knuth's 2654435761) spreads consecutive ids evenly over [0, 2**32).
+    """
+    if not 0 <= fraction < 1:
+        raise ValueError(f"the held-out fraction must be in [0, 1), got {fraction}")
+    position = (data.ids.astype(np.uint64) * np.uint64(2654435761)) % np.uint64(2**32)
+    held_out = position < np.uint64(int(fraction * 2**32))
+    return data.subset(~held_out), data.subset(held_out)
