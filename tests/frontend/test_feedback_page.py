@@ -103,6 +103,14 @@ def test_a_misread_digit_corrected_by_touch_is_in_the_export(phone: Page, feedba
     # the stored drawing is the one the network was given (the preview paints it), to a grey level
     assert np.abs(data.images[index].astype(int) - np.rint(drawn * 255)).max() <= 1
     assert data.images[index].max() == 255
+    # the raw row (admin route) holds the strokes the finger drew, in pad units, within the server's bounds
+    request = urllib.request.Request(
+        f"{feedback_server.url}/feedback/rows?after_id={int(data.ids[index]) - 1}&limit=1", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    [row] = json.load(urllib.request.urlopen(request, timeout=10))["rows"]
+    assert row["id"] == int(data.ids[index])
+    assert len(row["strokes"]) == len(DIGITS[4])
+    assert all(1 <= len(stroke) <= 256 and all(0 <= x <= 1 and 0 <= y <= 1 for x, y in stroke) for stroke in row["strokes"])
 
 
 def test_undo_inside_the_window_sends_nothing(phone: Page, feedback_server: LiveServer) -> None:

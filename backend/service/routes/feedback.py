@@ -21,17 +21,32 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from backend.service.dependencies import FeedbackStoreDep, JsonBody, ModelDep, RateLimiterDep, SettingsDep
+from backend.nn.shapes import N_INPUTS
+from backend.service.dependencies import FeedbackStoreDep, ModelDep, RateLimiterDep, SettingsDep, is_json, media_type, read_body
 from backend.service.feedback.request import read_feedback
 from backend.service.feedback.store import StoreFull, StoreUnavailable
 from backend.service.routes.common import ERROR_RESPONSES, json_response
-from backend.service.schemas import EXAMPLE_PIXELS, FeedbackCreated, FeedbackRequest, FeedbackRows, FeedbackStats, Message, json_body
+from backend.service.schemas import (
+    EXAMPLE_PIXELS,
+    POINTS_PER_STROKE_MAX,
+    STROKES_MAX,
+    FeedbackCreated,
+    FeedbackRequest,
+    FeedbackRows,
+    FeedbackStats,
+    Message,
+    json_body,
+)
+from backend.service.settings import BODY_HEADROOM_BYTES, BYTES_PER_NUMBER
 from backend.service.telemetry import CORRECTIONS
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_UNAVAILABLE_S = 5
 ROWS_PAGE_MAX = 1000
+
+# the largest legal body: 784 pixels and the most strokes allowed, every number written at its longest
+FEEDBACK_BODY_MAX_BYTES = (N_INPUTS + STROKES_MAX * POINTS_PER_STROKE_MAX * 2) * BYTES_PER_NUMBER + BODY_HEADROOM_BYTES
 
 router = APIRouter(tags=["feedback"])
 admin_router = APIRouter(tags=["admin"])
@@ -44,6 +59,23 @@ def unavailable(err: StoreUnavailable) -> HTTPException:
     )
 
 
+async def rate_limited(request: Request, limiter: RateLimiterDep) -> None:
+    """429 with Retry-After once this client's bucket is empty; checked before the body is read."""
+    wait_s = limiter.take(request.client.host if request.client else "unknown")
+    if wait_s > 0:
+        raise HTTPException(
+            429, "too many corrections from this client; please slow down", headers={"Retry-After": str(max(1, math.ceil(wait_s)))}
+        )
+
+
+async def feedback_body(request: Request) -> bytes:
+    """The raw JSON body, refused (413) past FEEDBACK_BODY_MAX_BYTES: far below the cap of the batch routes."""
+    media = media_type(request)
+    if not is_json(media):
+        raise HTTPException(415, f"send the body as application/json, not {media}")
+    return await read_body(request, FEEDBACK_BODY_MAX_BYTES)
+
+
 @router.post(
     "/feedback",
     status_code=201,
@@ -54,18 +86,19 @@ def unavailable(err: StoreUnavailable) -> HTTPException:
     response_model=FeedbackCreated,
     responses={
         **ERROR_RESPONSES,
+        413: {"description": "The body is over the most a correction with every stroke allowed can take.", "model": Message},
         429: {"description": "This client sent too many corrections; try again after Retry-After seconds.", "model": Message},
         503: {"description": "The database cannot be written right now; /predict still works.", "model": Message},
         507: {"description": "The feedback table is full (FEEDBACK_MAX_ROWS).", "model": Message},
     },
     openapi_extra=json_body(FeedbackRequest, {"pixels": EXAMPLE_PIXELS, "label": 1, "predicted": 7, "model_id": "mlp-0123456789ab"}),
 )
-async def add_feedback(request: Request, body: JsonBody, model: ModelDep, store: FeedbackStoreDep, limiter: RateLimiterDep) -> Response:
-    wait_s = limiter.take(request.client.host if request.client else "unknown")
-    if wait_s > 0:
-        raise HTTPException(
-            429, "too many corrections from this client; please slow down", headers={"Retry-After": str(max(1, math.ceil(wait_s)))}
-        )
+async def add_feedback(
+    _: Annotated[None, Depends(rate_limited)],  # first: FastAPI resolves dependencies in order, so before the body is read
+    body: Annotated[bytes, Depends(feedback_body)],
+    model: ModelDep,
+    store: FeedbackStoreDep,
+) -> Response:
     correction = read_feedback(body, model.model_id)
     try:
         row_id = await anyio.to_thread.run_sync(store.add, correction)

@@ -122,10 +122,19 @@ async def test_another_content_type_is_415(open_client) -> None:
     assert "application/json" in response.json()["detail"]
 
 
+async def test_a_body_larger_than_any_correction_is_413_before_it_is_read(open_client) -> None:
+    huge = b'{"pixels": [' + b"0," * 300_000 + b"0]}"
+    response = await open_client.post("/feedback", content=huge, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert "over the limit" in response.json()["detail"]
+    largest = body(strokes=[[[0.123456789012345678, 0.987654321098765432]] * 256] * 32)
+    assert (await open_client.post("/feedback", json=largest)).status_code == 201  # the largest legal body fits
+
+
 async def test_a_client_over_its_burst_gets_429_with_retry_after(tmp_path: Path) -> None:
     async with serve_asgi(settings_for(tmp_path, feedback_rate=0.5, feedback_burst=3)) as client:
         statuses = [(await client.post("/feedback", json=body())).status_code for _ in range(3)]
-        refused = await client.post("/feedback", json=body())
+        refused = await client.post("/feedback", content=b"not even JSON", headers={"Content-Type": "application/json"})
         assert statuses == [201, 201, 201]
         assert refused.status_code == 429
         assert refused.headers["retry-after"] == "2"  # one token at 0.5 a second
