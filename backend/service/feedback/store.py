@@ -161,14 +161,10 @@ class FeedbackStore:
 
     def migrate(self) -> None:
         """Run the Alembic migrations up to the newest, once even when several processes start together."""
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.set_main_option("version_table", VERSION_TABLE)
         with self.engine.begin() as connection:  # SQLite: BEGIN IMMEDIATE, so one process migrates at a time
             if connection.dialect.name == "postgresql":
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(alembic_config(connection), "head")
 
     def add(self, correction: Correction) -> int:
         """Insert one row and commit it; its id. StoreFull at the cap, StoreUnavailable on a database failure."""
@@ -217,6 +213,15 @@ class FeedbackStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def alembic_config(connection: sa.Connection) -> Config:
+    """Alembic's configuration for the feedback migrations, run on `connection` (no alembic.ini)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("version_table", VERSION_TABLE)
+    config.attributes["connection"] = connection
+    return config
 
 
 def _row(record: Any) -> Row:

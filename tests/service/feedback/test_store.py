@@ -9,6 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 
 from backend.nn.shapes import N_INPUTS
 from backend.service.feedback.store import (
@@ -18,7 +21,9 @@ from backend.service.feedback.store import (
     FeedbackStore,
     StoreFull,
     StoreUnavailable,
+    alembic_config,
     database_url_for,
+    metadata,
 )
 
 
@@ -176,4 +181,25 @@ def test_postgres_made_read_only_is_unavailable(postgres, tmp_path: Path) -> Non
     admin.dispose()
     with pytest.raises(StoreUnavailable, match="read-only transaction"):
         store.add(correction())
+    assert store.count() == 1
+
+
+def test_the_table_the_code_uses_is_the_one_the_migrations_make(tmp_path: Path, database_url: str) -> None:
+    store = open_store(tmp_path, database_url)
+    store.ensure_ready()
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}), metadata)
+    assert differences == []
+
+
+def test_the_migration_goes_down_and_up_again(tmp_path: Path, database_url: str) -> None:
+    store = open_store(tmp_path, database_url)
+    store.add(correction())
+    with store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+    with store.engine.connect() as connection:
+        assert "feedback" not in sa.inspect(connection).get_table_names()
+    store.migrate()
+    assert store.count() == 0
+    store.add(correction())
     assert store.count() == 1
