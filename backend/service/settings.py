@@ -55,6 +55,8 @@ UNUSABLE_WEIGHTS = "cannot serve, the weights are unusable: %s"  # logged by whi
 BYTES_PER_NUMBER = 25
 BODY_HEADROOM_BYTES = 64 * 1024  # brackets, keys, whitespace
 
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://", "sqlite:///")
+
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
 
@@ -106,6 +108,17 @@ class Settings(BaseModel):
             if not origin.startswith(("http://", "https://")) or origin.rstrip("/").count("/") != 2:
                 raise ValueError(f"{origin!r} is not an origin like https://example.org")
         return tuple(origin.rstrip("/") for origin in origins)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_is_one_we_speak(cls, url: SecretStr) -> SecretStr:
+        value = url.get_secret_value()
+        if value and not value.startswith(DATABASE_URL_SCHEMES):
+            # the message shows only the scheme: the rest may hold a password
+            raise ValueError(
+                f"{value.split(':', 1)[0]!r} is not a database this service uses; give postgresql://user:password@host/db or sqlite:///path"
+            )
+        return url
 
     @model_validator(mode="after")
     def _size_body_cap(self) -> Settings:
