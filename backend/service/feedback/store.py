@@ -13,7 +13,7 @@ model's id and a UTC timestamp. Nothing about who sent it (no address, no cookie
 SQLite, several processes writing: WAL (readers never wait for the writer), synchronous=FULL (a
 commit is on disk before `add` returns, so a 201 survives a crash of the machine, not just of the
 process), a busy timeout (a writer waits for the lock instead of failing with "database is locked"),
-and every transaction starts with BEGIN IMMEDIATE: it takes the write lock up front, because a
+and every write transaction starts with BEGIN IMMEDIATE: it takes the write lock up front, because a
 deferred transaction that reads first and writes later can fail at once, whatever the timeout, when
 another process committed in between. PostgreSQL needs none of that.
 
@@ -187,7 +187,7 @@ class FeedbackStore:
         """{"total", "by_label", "by_predicted", "model_right"}: counts by digit ("0".."9") and the share labelled as predicted."""
         self.ensure_ready()
         query = sa.select(feedback.c.label, feedback.c.predicted, sa.func.count()).group_by(feedback.c.label, feedback.c.predicted)
-        with _unavailable_on_error("read from"), self.engine.connect() as connection:
+        with _unavailable_on_error("read from"), self._reading() as connection:
             counts = connection.execute(query).all()
         by_label = dict.fromkeys(map(str, range(N_CLASSES)), 0)
         by_predicted = dict.fromkeys(map(str, range(N_CLASSES)), 0)
@@ -203,13 +203,17 @@ class FeedbackStore:
         """Up to `limit` rows with id > after_id, in id order (page through with the last id seen)."""
         self.ensure_ready()
         query = sa.select(feedback).where(feedback.c.id > after_id).order_by(feedback.c.id).limit(limit)
-        with _unavailable_on_error("read from"), self.engine.connect() as connection:
+        with _unavailable_on_error("read from"), self._reading() as connection:
             return [_row(record) for record in connection.execute(query).mappings()]
 
     def count(self) -> int:
         self.ensure_ready()
-        with _unavailable_on_error("read from"), self.engine.connect() as connection:
+        with _unavailable_on_error("read from"), self._reading() as connection:
             return int(connection.execute(sa.select(sa.func.count()).select_from(feedback)).scalar_one())
+
+    def _reading(self) -> sa.Connection:
+        """A connection for reads only: on SQLite its transactions start with a plain BEGIN (WAL readers never wait for the writer)."""
+        return self.engine.connect().execution_options(read_only=True)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -269,6 +273,7 @@ def _sqlite_engine(url: sa.URL, busy_timeout_ms: int) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # a write transaction takes the write lock up front (see the module docstring); a read needs none
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
     return engine

@@ -141,6 +141,21 @@ def test_sqlite_locked_past_the_timeout_is_unavailable_then_recovers(tmp_path: P
     assert store.count() == 2
 
 
+def test_sqlite_reads_go_on_while_another_process_holds_the_write_lock(tmp_path: Path) -> None:
+    store = open_store(tmp_path, "", busy_timeout_ms=100)
+    store.add(correction(label=5))
+    holder = sqlite3.connect(tmp_path / SQLITE_FILE, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert store.stats()["by_label"]["5"] == 1
+        assert [row.label for row in store.rows()] == [5]
+        with pytest.raises(StoreUnavailable, match="database is locked"):
+            store.add(correction())  # only the writer waits
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
 def test_a_data_dir_that_cannot_be_made_is_unavailable_not_a_crash(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
