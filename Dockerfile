@@ -29,6 +29,8 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 # A user without a home or a shell: the process needs to read /app and write nothing but /tmp.
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app
+# ... and the feedback database (DATA_DIR): a volume in docker-compose.yml, owned by that user
+RUN mkdir -p /var/lib/draw-a-digit && chown app:app /var/lib/draw-a-digit
 
 COPY backend/ backend/
 COPY frontend/ frontend/
@@ -47,7 +49,8 @@ ENV HOST=0.0.0.0 \
     WORKERS=2 \
     OPENBLAS_NUM_THREADS=1 \
     OMP_NUM_THREADS=1 \
-    MKL_NUM_THREADS=1
+    MKL_NUM_THREADS=1 \
+    DATA_DIR=/var/lib/draw-a-digit
 
 USER 10001:10001
 EXPOSE 8000

@@ -4,12 +4,16 @@
     python scripts/evaluate.py --data-dir ../shared/datasets/mnist --json
     python scripts/evaluate.py --weights /tmp/fast --no-robustness
     python scripts/evaluate.py --how-it-learned  # the "how it learned" page's data and the README's charts
+    python scripts/evaluate.py --data feedback.npz --json     # on collected corrections instead (scripts/export_feedback.py)
 
 With --how-it-learned, writes frontend/data/how-it-learned.json (every preset's card figures and learning
 curve, the shipped model's confusion matrix and the test digits it gets wrong) and, with matplotlib
 (the dev extra), docs/how-it-learned/curves.png and confusion.png; it scores nothing else.
 With --json, prints one JSON object: accuracy (fraction), n, confusion (10x10, rows = true digit),
 model_id, card_test_accuracy, and robustness (accuracy per distortion, see backend/recognition/evaluation.py).
+With --data FILE the images are that corrections file's instead of MNIST's test set: the report has
+data (file, sha256), accuracy, n, confusion and logged_accuracy (how often the answers given when the
+drawings were sent were right).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 from backend.nn.mnist import load_mnist
 from backend.nn.weights import load_model
 from backend.paths import MODEL_DIR, PROJECT_ROOT
+from backend.recognition.corrections import CorrectionsError, digest_of, load_corrections
 from backend.recognition.evaluation import robustness_report, score_test_set
 from backend.recognition.learning import LEARNED_JSON, how_it_learned
 
@@ -40,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--how-it-learned", action="store_true", help=f"write {LEARNED_JSON.relative_to(PROJECT_ROOT)} and the charts")
     p.add_argument("--learned-out", type=Path, default=LEARNED_JSON, help="where --how-it-learned writes its JSON")
     p.add_argument("--charts-out", type=Path, default=CHARTS_DIR, help="where --how-it-learned writes its PNG charts")
+    p.add_argument("--data", type=Path, help="score on this corrections .npz (scripts/export_feedback.py) instead of MNIST's test set")
     args = p.parse_args(argv)
 
     if args.how_it_learned:
@@ -51,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     model, card = load_model(args.weights)
+    if args.data:
+        return report_corrections(model, card, args.data, args.json)
     test = load_mnist(args.data_dir).test
     report = {
         "model_id": card.get("model_id"),
@@ -142,6 +150,29 @@ def _save(fig, path: Path) -> Path:
         Path(temporary).unlink(missing_ok=True)
         plt.close(fig)
     return path
+
+
+def report_corrections(model, card: dict, path: Path, as_json: bool) -> int:
+    try:
+        data = load_corrections(path)
+    except CorrectionsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    labels = data.labels.astype("int64")
+    report = {
+        "model_id": card.get("model_id"),
+        "data": {"file": str(path), "sha256": digest_of(path)},
+        **(score_test_set(model, data.inputs(), labels) if len(data) else {"accuracy": None, "n": 0, "confusion": None}),
+        "logged_accuracy": float((data.predicted == data.labels).mean()) if len(data) else None,
+    }
+    if as_json:
+        print(json.dumps(report))
+    elif len(data):
+        print(f"model {report['model_id']}: accuracy {report['accuracy']:.4f} on {report['n']} corrections from {path}")
+        print(f"  the answers given when they were sent: {report['logged_accuracy']:.4f}")
+    else:
+        print(f"{path} holds no corrections")
+    return 0
 
 
 if __name__ == "__main__":

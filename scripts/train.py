@@ -4,8 +4,16 @@
     python scripts/train.py                      # the shipped recipe (--preset best)
     python scripts/train.py --preset fast --out /tmp/fast
     python scripts/train.py --preset classic     # sigmoid, quadratic cost, plain SGD
+    python scripts/train.py --init-from model_weights --corrections feedback.npz --epochs 3 --lr 0.005 --out /tmp/tuned
+                                                 # fine-tune the shipped model with the collected corrections mixed in
 
 Every field of the recipe can be overridden by a flag; --help lists them.
+
+Corrections (an .npz from scripts/export_feedback.py) only ever join the training data, each repeated
+--corrections-repeat times; MNIST's validation split still picks the epoch and the test set only
+reports. A share of them (--corrections-held-out, chosen by row id so a row stays on its side in
+later exports) is never trained on: the card reports the old and the new model's accuracy on it,
+which is the only evidence about corrections that may decide whether to ship the new model.
 """
 
 from __future__ import annotations
@@ -23,12 +31,13 @@ import numpy as np
 from backend.nn.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from backend.nn.augment import NO_AUGMENTATION
 from backend.nn.costs import COSTS
-from backend.nn.mnist import VALIDATION_SIZE, load_mnist
+from backend.nn.mnist import VALIDATION_SIZE, Split, load_mnist
 from backend.nn.optimizers import OPTIMIZERS, SCHEDULES
 from backend.nn.presets import DEFAULT_PRESET, PRESETS
 from backend.nn.trainer import EpochReport, TrainConfig, train
-from backend.nn.weights import save_model
+from backend.nn.weights import load_model, save_model
 from backend.paths import MODEL_DIR
+from backend.recognition.corrections import CorrectionsError, digest_of, load_corrections, split_held_out
 from backend.recognition.evaluation import score_test_set
 
 DEFAULT_OUT = MODEL_DIR
@@ -75,6 +84,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--validation-size", type=int, default=VALIDATION_SIZE)
     p.add_argument("--train-limit", type=int, help="use only the first N training images (quick runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, one line per epoch")
+    p.add_argument("--init-from", type=Path, help="fine-tune: start from this saved model (its architecture and ensemble size)")
+    p.add_argument("--corrections", type=Path, help="an .npz of collected corrections (scripts/export_feedback.py) to train on too")
+    p.add_argument("--corrections-repeat", type=int, default=5, help="how many times each correction joins the training data")
+    p.add_argument("--corrections-held-out", type=float, default=0.2, help="share of the corrections never trained on, only scored")
     return p.parse_args(argv)
 
 
@@ -147,6 +160,15 @@ class Progress:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = build_config(args)
+    try:  # a bad file is refused before minutes of loading and training
+        corrections = load_corrections(args.corrections) if args.corrections else None
+    except CorrectionsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    initial = None
+    if args.init_from:
+        initial, _ = load_model(args.init_from)
+        config = dataclasses.replace(config, network=initial.members[0].config, ensemble=len(initial.members))
     print(
         f"preset {args.preset}: {config.network.layer_sizes} {config.network.activation}, {config.cost}, "
         f"{config.optimizer.name} eta={config.optimizer.learning_rate}, {config.epochs} epochs x {config.ensemble} net(s)",
@@ -156,8 +178,33 @@ def main(argv: list[str] | None = None) -> int:
     train_split = data.train
     if args.train_limit:
         train_split = type(train_split)(train_split.images[: args.train_limit], train_split.labels[: args.train_limit])
+    corrections_report = None
+    if corrections is not None:
+        to_train, held_out = split_held_out(corrections, args.corrections_held_out)
+        repeat = max(1, args.corrections_repeat)
+        train_split = Split(
+            np.concatenate([train_split.images, np.tile(to_train.inputs().astype(train_split.images.dtype), (repeat, 1))]),
+            np.concatenate([train_split.labels, np.tile(to_train.labels.astype(train_split.labels.dtype), repeat)]),
+        )
+        corrections_report = {
+            "file": str(args.corrections),
+            "sha256": digest_of(args.corrections),
+            "trained_on": len(to_train),
+            "repeat": repeat,
+            "held_out": len(held_out),
+            "held_out_ids": held_out.ids.tolist(),
+        }
+        print(f"corrections: {len(to_train)} trained on (x{repeat}), {len(held_out)} held out", flush=True)
     progress = Progress(config, args.quiet)
-    result = train(config, train_split, data.validation, on_epoch=progress.epoch, on_batch=progress.batch)
+    result = train(config, train_split, data.validation, on_epoch=progress.epoch, on_batch=progress.batch, initial=initial)
+    if corrections_report is not None and len(held_out):
+        corrections_report["held_out_accuracy"] = score_test_set(result.model, held_out.inputs(), held_out.labels.astype(np.int64))[
+            "accuracy"
+        ]
+        if initial is not None:
+            before = score_test_set(initial, held_out.inputs(), held_out.labels.astype(np.int64))["accuracy"]
+            corrections_report["held_out_accuracy_before"] = before
+        print(f"held-out corrections: accuracy {corrections_report['held_out_accuracy']:.4f}", flush=True)
 
     # the test set is touched once, after selection, only to report
     test = score_test_set(result.model, data.test.images, data.test.labels)
@@ -170,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         "training": config.to_dict(),
         "seed": config.seed,
         "data": {"files_sha256": data.hashes, "train_images": len(train_split), "validation_images": len(data.validation)},
+        "fine_tuned_from": None if initial is None else str(args.init_from),
+        "corrections": corrections_report,
         "best_epochs": result.best_epochs,
         "history": history_rows(result.history),
         "history_measured": HISTORY_MEASURED,

@@ -14,6 +14,7 @@ validation loss and accuracy are measured after the epoch with the network in ev
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -136,10 +137,17 @@ def train_network(
     member: int = 0,
     on_epoch: EpochCallback | None = None,
     on_batch: BatchCallback | None = None,
+    initial: Network | None = None,
 ) -> tuple[Network, int, list[EpochReport]]:
-    """Train one network; return it at its best validation epoch, that epoch, and the history."""
+    """Train one network, from `initial`'s weights (fine-tuning; left as they are) or fresh ones; return it at
+    its best validation epoch, that epoch, and the history."""
     rng = np.random.default_rng(seed)
-    net = Network.initialise(config.network, rng)
+    if initial is None:
+        net = Network.initialise(config.network, rng)
+    else:
+        if initial.config != config.network:
+            raise ValueError(f"the network to fine-tune is {initial.config}, the recipe says {config.network}")
+        net = copy.deepcopy(initial)
     optimizer = Optimizer(config.optimizer, net.parameters)
     n = len(train)
     targets = one_hot(train.labels)  # (N, 10), built once rather than per batch
@@ -189,13 +197,26 @@ def train_network(
 
 
 def train(
-    config: TrainConfig, train_split: Split, validation: Split, on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None
+    config: TrainConfig,
+    train_split: Split,
+    validation: Split,
+    on_epoch: EpochCallback | None = None,
+    on_batch: BatchCallback | None = None,
+    initial: Model | None = None,
 ) -> TrainResult:
-    """Train `config.ensemble` networks (seeds seed, seed+1, ...) and combine them into one Model."""
+    """Train `config.ensemble` networks (seeds seed, seed+1, ...) and combine them into one Model.
+
+    initial: a saved model to fine-tune, member by member (it must have config.ensemble members).
+    """
     started = time.perf_counter()
+    if initial is not None and len(initial.members) != config.ensemble:
+        raise ValueError(f"the model to fine-tune has {len(initial.members)} networks, the recipe says ensemble={config.ensemble}")
     members, best_epochs, history = [], [], []
     for member in range(config.ensemble):
-        net, best_epoch, member_history = train_network(config, train_split, validation, config.seed + member, member, on_epoch, on_batch)
+        start = initial.members[member] if initial is not None else None
+        net, best_epoch, member_history = train_network(
+            config, train_split, validation, config.seed + member, member, on_epoch, on_batch, initial=start
+        )
         members.append(net)
         best_epochs.append(best_epoch)
         history.extend(member_history)

@@ -26,9 +26,11 @@ from starlette.staticfiles import StaticFiles
 
 from backend.nn.weights import WeightsError
 from backend.service.errors import install_default_handlers
+from backend.service.feedback.ratelimit import TokenBuckets
+from backend.service.feedback.store import FeedbackStore, StoreUnavailable, database_url_for
 from backend.service.middleware import MetricsMiddleware, SecurityHeadersMiddleware
 from backend.service.repository import ModelRepository
-from backend.service.routes import admin, docs, explain, meta, metrics, predict, v2
+from backend.service.routes import admin, docs, explain, feedback, meta, metrics, predict, v2
 from backend.service.schemas import add_body_schemas
 from backend.service.settings import (
     LOG_FORMAT,
@@ -70,12 +72,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     models.on_change = lambda: setattr(app, "openapi_schema", None)  # the schema lists the names
     app.state.models = models
     app.state.heavy_work_limiter = anyio.CapacityLimiter(HEAVY_WORK_THREADS)
+    app.state.feedback_limiter = TokenBuckets(settings.feedback_rate, settings.feedback_burst)
+    app.state.feedback_store = store = FeedbackStore(
+        database_url_for(settings.data_dir, settings.database_url.get_secret_value()),
+        max_rows=settings.feedback_max_rows,
+        busy_timeout_ms=settings.feedback_busy_timeout_ms,
+    )
+    try:  # a database that is not there yet only turns feedback off (503); predictions never depend on it
+        await anyio.to_thread.run_sync(store.ensure_ready)
+        logger.info("feedback is stored in %s", store.describe())
+    except StoreUnavailable as err:
+        logger.error("feedback is off until the database can be written (tried again on each POST /feedback): %s", err)
     watcher = asyncio.create_task(models.watch(settings.reload_poll_s)) if settings.reload_poll_s > 0 else None
     yield
     if watcher is not None:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
+    store.close()
     logger.info("application shutdown: no request is in flight any more")
 
 
@@ -92,8 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_default_handlers(app)
-    for module in (meta, predict, explain, v2, admin, metrics, docs):
+    for module in (meta, predict, explain, v2, admin, metrics, docs, feedback):
         app.include_router(module.router)
+    if settings.admin_token.get_secret_value():
+        app.include_router(feedback.admin_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     # add_middleware wraps what is there: the last added runs first on the way in

@@ -23,6 +23,8 @@ from fastapi import Depends, HTTPException, Query, Request
 
 from backend.service.batcher import MicroBatcher
 from backend.service.repository import ModelRepository, Slot, UnknownModelError
+from backend.service.feedback.ratelimit import TokenBuckets
+from backend.service.feedback.store import FeedbackStore
 from backend.service.served_model import ServedModel
 from backend.service.settings import Settings
 
@@ -61,6 +63,14 @@ async def get_chosen_slot(
         return models.slot(models.default_name if model is None else model)
     except UnknownModelError as err:
         raise HTTPException(404, str(err)) from None
+
+
+async def get_feedback_store(request: Request) -> FeedbackStore:
+    return request.app.state.feedback_store
+
+
+async def get_rate_limiter(request: Request) -> TokenBuckets:
+    return request.app.state.feedback_limiter
 
 
 async def get_heavy_work(request: Request) -> HeavyWork:
@@ -137,3 +147,5 @@ BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
 HeavyWorkDep = Annotated[HeavyWork, Depends(get_heavy_work)]
 ImageBody = Annotated[bytes, Depends(get_image_body)]
 JsonBody = Annotated[bytes, Depends(get_json_body)]
+FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
+RateLimiterDep = Annotated[TokenBuckets, Depends(get_rate_limiter)]

@@ -129,6 +129,58 @@ class Message(BaseModel):
     detail: str
 
 
+# --- corrections (POST /feedback) ----------------------------------------------------------------------
+
+STROKES_MAX = 32  # strokes in one drawing; a digit takes one to four
+POINTS_PER_STROKE_MAX = 256  # the page thins a stroke to this many points before sending it
+MODEL_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+Digit = Annotated[int, Field(ge=0, le=N_CLASSES - 1, strict=True)]
+Coordinate = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2, description="[x, y] in the pad's units.")]
+Stroke = Annotated[list[Point], Field(min_length=1, max_length=POINTS_PER_STROKE_MAX)]
+
+
+class FeedbackRequest(BaseModel):
+    pixels: Pixels
+    label: Digit = Field(description="The digit the drawing really is.")
+    predicted: Digit = Field(description="The digit the model answered.")
+    model_id: Annotated[str, Field(pattern=MODEL_ID_PATTERN)] | None = Field(
+        None, description="The model that answered (GET /health); the one this server serves when left out."
+    )
+    strokes: Annotated[list[Stroke], Field(max_length=STROKES_MAX)] | None = Field(
+        None,
+        description=f"The pen strokes the drawing was made of (optional): up to {STROKES_MAX} strokes of up to {POINTS_PER_STROKE_MAX} points.",
+    )
+
+
+class FeedbackCreated(BaseModel):
+    id: int = Field(description="The stored row's id; the row is committed when this answer is sent.")
+
+
+class FeedbackStats(BaseModel):
+    total: int
+    by_label: dict[str, int] = Field(description='Rows by the digit people said it was, "0" to "9".')
+    by_predicted: dict[str, int] = Field(description='Rows by the digit the model answered, "0" to "9".')
+    model_right: float | None = Field(description="Share of rows where the model's answer was the label; null when there are none.")
+
+
+class FeedbackRow(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    id: int
+    created_at: str = Field(description="ISO 8601, UTC.")
+    pixels: list[int] = Field(description="784 grey levels, 0 = background, 255 = ink.")
+    label: int
+    predicted: int
+    model_id: str
+    strokes: list[Any] | None
+
+
+class FeedbackRows(BaseModel):
+    rows: list[FeedbackRow] = Field(description="In id order; ask again with after_id = the last id for the next page.")
+
+
 # --- the V2 / Open Inference Protocol (KServe, Triton) ---------------------------------------------
 
 
@@ -263,7 +315,7 @@ class UnitWeights(BaseModel):
 
 # --- wiring hand-parsed bodies into the OpenAPI schema ------------------------------------------------
 
-BODY_MODELS: list[type[BaseModel]] = [PredictRequest, BatchRequest, InferenceRequest]
+BODY_MODELS: list[type[BaseModel]] = [PredictRequest, BatchRequest, InferenceRequest, FeedbackRequest]
 REF = "#/components/schemas/{model}"
 
 

@@ -19,6 +19,13 @@ beyond host, port, workers, log level and the shutdown grace period.
     LOG_LEVEL        critical / error / warning / info / debug   (info)
     SHUTDOWN_TIMEOUT_S  seconds SIGTERM waits for in-flight requests (10)
     ACCESS_LOG       uvicorn's line per request                   (false)
+    DATA_DIR         where the SQLite feedback database lives      (the repo's .data/)
+    DATABASE_URL     a PostgreSQL server for feedback instead, e.g. postgresql://user:pw@host/db (none: SQLite)
+    ADMIN_TOKEN      bearer token of the admin routes (raw feedback rows); unset: those routes do not exist
+    FEEDBACK_RATE    corrections per second one client may send on average, per worker; 0: no limit (0.5)
+    FEEDBACK_BURST   corrections one client may send at once before FEEDBACK_RATE applies (20)
+    FEEDBACK_MAX_ROWS  most rows the feedback table may hold (1,000,000; about 1 GB with strokes)
+    FEEDBACK_BUSY_TIMEOUT_MS  how long a SQLite writer waits for the lock before /feedback answers 503 (10,000)
 """
 
 from __future__ import annotations
@@ -32,13 +39,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from backend.nn.shapes import N_INPUTS
-from backend.paths import FRONTEND_DIR, MODEL_DIR
+from backend.paths import DATA_CACHE_DIR, FRONTEND_DIR, MODEL_DIR
 
 SERVICE_NAME = "draw-a-digit"
 SERVICE_VERSION = "0.1.0"
@@ -48,6 +56,8 @@ UNUSABLE_WEIGHTS = "cannot serve, the weights are unusable: %s"  # logged by whi
 # "2.2250738585072014e-308") plus ", ": 25 bytes covers every legal pixel value written compactly.
 BYTES_PER_NUMBER = 25
 BODY_HEADROOM_BYTES = 64 * 1024  # brackets, keys, whitespace
+
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://", "sqlite:///")
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
@@ -79,6 +89,13 @@ class Settings(BaseModel):
     log_level: LogLevel = "info"
     shutdown_timeout_s: float = Field(10.0, gt=0)
     access_log: bool = False  # one log line per request costs throughput; /metrics counts requests anyway
+    data_dir: Path = DATA_CACHE_DIR
+    database_url: SecretStr = SecretStr("")  # may hold a password: never shown in a repr or a log
+    admin_token: SecretStr = SecretStr("")
+    feedback_rate: float = Field(0.5, ge=0)
+    feedback_burst: int = Field(20, ge=1)
+    feedback_max_rows: int = Field(1_000_000, ge=1)
+    feedback_busy_timeout_ms: int = Field(10_000, ge=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -95,6 +112,17 @@ class Settings(BaseModel):
             if not origin.startswith(("http://", "https://")) or origin.rstrip("/").count("/") != 2:
                 raise ValueError(f"{origin!r} is not an origin like https://example.org")
         return tuple(origin.rstrip("/") for origin in origins)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_is_one_we_speak(cls, url: SecretStr) -> SecretStr:
+        value = url.get_secret_value()
+        if value and not value.startswith(DATABASE_URL_SCHEMES):
+            # the message shows only the scheme: the rest may hold a password
+            raise ValueError(
+                f"{value.split(':', 1)[0]!r} is not a database this service uses; give postgresql://user:password@host/db or sqlite:///path"
+            )
+        return url
 
     @model_validator(mode="after")
     def _size_body_cap(self) -> Settings:

@@ -44,6 +44,7 @@ SERVED_VERSION = Gauge(
     multiprocess_mode="mostrecent",
 )
 _DIGITS = Counter("digit_predictions_total", "Images classified, by the digit predicted.", ["digit"])
+CORRECTIONS = Counter("feedback_corrections_total", "Corrections stored by POST /feedback, by the digit people said it was.", ["label"])
 
 
 class DigitCounter:

@@ -24,12 +24,12 @@ INDEX_HTML = "<!doctype html><title>test page</title><script type=module src=app
 
 
 def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
-    """Settings for the shipped weights and a small known page in tmp_path/frontend."""
+    """Settings for the shipped weights, a small known page in tmp_path/frontend, feedback in tmp_path/data."""
     frontend = tmp_path / "frontend"
     frontend.mkdir(exist_ok=True)
     (frontend / "index.html").write_text(INDEX_HTML)
     (frontend / "app.js").write_text("export const ready = true;\n")
-    return Settings(**{"model_dir": MODEL_DIR, "frontend_dir": frontend, **overrides})
+    return Settings(**{"model_dir": MODEL_DIR, "frontend_dir": frontend, "data_dir": tmp_path / "data", **overrides})
 
 
 @asynccontextmanager

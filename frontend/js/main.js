@@ -10,6 +10,7 @@ import { createClient } from "./api.js";
 import { createView } from "./view.js";
 import { createInside } from "./inside.js";
 import { offerModels } from "./models.js";
+import { createFeedback } from "./feedback.js";
 
 const DEBOUNCE_MS = 120;
 const MAX_WAIT_MS = 350;
@@ -18,6 +19,7 @@ const RETRY_MS = 2500;
 const view = createView(document);
 const api = createClient();
 const inside = createInside(document); // asks /explain only while its panel is open, newest drawing wins
+const feedback = createFeedback(document);
 let debounceTimer = null;
 let firstPendingAt = null; // when the oldest change not yet sent happened
 let retryTimer = null;
@@ -25,7 +27,9 @@ let modelShown = false;
 
 const pad = new Pad(document.getElementById("pad"), (reason) => {
   clearTimeout(retryTimer);
+  feedback.drawingChanged();
   if (pad.isEmpty) {
+    feedback.withdraw();
     schedule(0);
     return;
   }
@@ -73,6 +77,7 @@ async function recognise() {
     if (result === null) return; // superseded by a newer drawing
     view.showResult(result, revision);
     inside.show(pixels); // after the answer, so that looking inside never delays it
+    feedback.offer({ pixels, strokes: pad.strokes, predicted: result.digit });
     if (!modelShown) loadModel();
   } catch (error) {
     view.showError(error.message);
@@ -82,7 +87,9 @@ async function recognise() {
 
 async function loadModel() {
   try {
-    view.showModel(await api.getModel());
+    const card = await api.getModel();
+    view.showModel(card);
+    feedback.setModelId(card.model_id);
     modelShown = true;
   } catch {
     view.showModelMissing(); // tried again after the next answer from the server
