@@ -22,9 +22,9 @@ import anyio
 from fastapi import Depends, HTTPException, Query, Request
 
 from backend.service.batcher import MicroBatcher
-from backend.service.repository import ModelRepository, Slot, UnknownModelError
 from backend.service.feedback.ratelimit import TokenBuckets
 from backend.service.feedback.store import FeedbackStore
+from backend.service.repository import ModelRepository, Slot, UnknownModelError
 from backend.service.served_model import ServedModel
 from backend.service.settings import Settings
 
