@@ -25,7 +25,7 @@ from backend.nn.weights import WeightsError
 from backend.service.batcher import MicroBatcher
 from backend.service.errors import install_default_handlers
 from backend.service.middleware import MetricsMiddleware, SecurityHeadersMiddleware
-from backend.service.routes import docs, meta, metrics, predict, v2
+from backend.service.routes import docs, meta, metrics, number, predict, v2
 from backend.service.schemas import add_body_schemas
 from backend.service.served_model import load_served_model
 from backend.service.settings import (
@@ -46,7 +46,7 @@ HEAVY_WORK_THREADS = 1
 
 DESCRIPTION = (
     "Recognises handwritten digits with a multilayer perceptron written from scratch in NumPy and trained on MNIST. "
-    "Send 784 pixels (/predict, /predict/batch), a picture (/predict/image), or use the V2 inference protocol (/v2)."
+    "Send 784 pixels (/predict, /predict/batch), a picture (/predict/image), a picture of a number (/predict/number), or use the V2 inference protocol (/v2)."
 )
 
 
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_default_handlers(app)
-    for module in (meta, predict, v2, metrics, docs):
+    for module in (meta, predict, number, v2, metrics, docs):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
