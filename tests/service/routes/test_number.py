@@ -51,7 +51,7 @@ async def test_a_four_digit_number_is_read_in_order_with_boxes(client):
     lefts = [d["box"][0] for d in body["digits"]]
     assert lefts == sorted(lefts)
     for k, (x, y, w, h) in enumerate(d["box"] for d in body["digits"]):
-        assert abs(x - (30 + 120 * k)) <= 10 and 100 <= h <= 150 and 0 <= y <= 200 - h  # where each digit was written
+        assert abs(x - (30 + 120 * k)) <= 10 and 20 <= w <= 100 and 100 <= h <= 150 and 0 <= y <= 200 - h  # where each was written
 
 
 async def test_every_digit_answers_as_predict_would_for_its_pixels(client):
