@@ -122,3 +122,49 @@ def _dilate(mask: np.ndarray) -> np.ndarray:
     wide[:, 1:] |= out[:, :-1]
     wide[:, :-1] |= out[:, 1:]
     return wide
+
+
+@dataclass
+class NumberScore:
+    """Tally of numbers read against what was written: exact numbers, digits, and the touching cases apart."""
+
+    numbers: int = 0
+    exact: int = 0
+    digits: int = 0
+    digits_right: int = 0  # position by position; a number read with the wrong count of digits scores none
+    touching_numbers: int = 0  # numbers with at least one touching pair
+    touching_exact: int = 0
+    touching_pairs: int = 0
+    touching_pairs_right: int = 0  # both digits of the pair read right, in a number read with the right count
+
+    def add(self, written: ComposedNumber, read: str) -> None:
+        self.numbers += 1
+        self.exact += read == written.label
+        self.digits += len(written.label)
+        same_count = len(read) == len(written.label)
+        right = [same_count and a == b for a, b in zip(written.label, read.ljust(len(written.label)))]
+        self.digits_right += sum(right)
+        if any(written.touching):
+            self.touching_numbers += 1
+            self.touching_exact += read == written.label
+        for k, touching in enumerate(written.touching):
+            if touching:
+                self.touching_pairs += 1
+                self.touching_pairs_right += right[k] and right[k + 1]
+
+    def report(self) -> dict[str, float | int]:
+        def share(part: int, whole: int) -> float:
+            return round(part / whole, 4) if whole else float("nan")
+
+        apart = self.numbers - self.touching_numbers
+        return {
+            "numbers": self.numbers,
+            "exact_accuracy": share(self.exact, self.numbers),
+            "digit_accuracy": share(self.digits_right, self.digits),
+            "numbers_without_touching": apart,
+            "exact_accuracy_without_touching": share(self.exact - self.touching_exact, apart),
+            "numbers_with_touching": self.touching_numbers,
+            "exact_accuracy_with_touching": share(self.touching_exact, self.touching_numbers),
+            "touching_pairs": self.touching_pairs,
+            "touching_pair_accuracy": share(self.touching_pairs_right, self.touching_pairs),
+        }
