@@ -88,6 +88,8 @@ def test_a_number_can_be_written_from_the_keyboard_with_sample_digits(desktop: S
     page.get_by_test_id("wide-pad").focus()
     page.keyboard.press("Enter")  # the wide pad: room for a number
     expect(page.get_by_test_id("wide-pad")).to_have_attribute("aria-pressed", "true")
+    page.locator(".samples summary").focus()
+    page.keyboard.press("Enter")  # open the sample digits
     for digit in "305":
         page.locator(f"[data-sample='{digit}']").focus()
         page.keyboard.press("Enter")
