@@ -4,7 +4,7 @@
 --   wrk -t1 -c8 -d5s -s scripts/bench_serve.lua http://127.0.0.1:8000 -- POST /predict bodies.jsonl 100000
 --   wrk -t1 -c8 -d5s -s scripts/bench_serve.lua http://127.0.0.1:8000 -- GET /health - 100000
 --
--- Arguments after "--": METHOD PATH BODIES_FILE (one JSON body per line, "-" for none) MAX_REQUESTS
+-- Arguments after "--": METHOD PATH BODIES_FILE (one JSON body per line, a .png sent whole, "-" for none) MAX_REQUESTS
 -- (per wrk thread; 0 = only the duration bounds the run). Requests are formatted once, up front, so
 -- the script costs wrk next to nothing per request.
 
@@ -23,6 +23,11 @@ function init(args)
   position = 1
   if bodies_file == nil or bodies_file == "-" then
     prepared[1] = wrk.format(method, path)
+  elseif bodies_file:match("%.png$") then
+    -- one picture, sent as it is (binary: not a line of text)
+    local file = assert(io.open(bodies_file, "rb"))
+    prepared[1] = wrk.format(method, path, { ["Content-Type"] = "image/png" }, file:read("*a"))
+    file:close()
   else
     local headers = { ["Content-Type"] = "application/json" }
     for line in io.lines(bodies_file) do

@@ -13,6 +13,7 @@ each endpoint and concurrency level, wrk (Debian: `apt-get install -y wrk`) runs
   GET  /health          the app's trivial route: the cost of the plumbing alone (HTTP, middleware, JSON)
   POST /predict         single MNIST test digits, 1,000 different bodies cycled
   POST /predict/batch   500 MNIST test digits per request (4 different bodies); reported in digits/s
+  POST /predict/number  a 4-digit handwritten number, a 600x200 PNG (--endpoints ...,number)
 
 For each run: requests/s, p50/p99 latency (wrk's, from request sent to response read), non-2xx and
 socket errors, and the CPU used meanwhile by wrk and by the server (all its processes), in % of one
@@ -27,7 +28,8 @@ request, it splits a request's cost into the model's and the plumbing's.
 
 Bars (issue 6): /predict throughput >= 0.7x /health's at the same concurrency; /predict p99 <= 15 ms
 at concurrency 8; /predict/batch > 20,000 digits/s; start-up to ready < 1 s. The exit status is 1 if
-any request failed, and (with --check) if a bar is missed.
+any request failed, and (with --check) if a bar is missed. Bar (issue 14): /predict/number p50 < 50 ms
+at concurrency 1.
 
 What this leaves out: anything not on 127.0.0.1, memory (scripts/soak.py), and the training speed
 (scripts/bench_train.py).
@@ -59,13 +61,21 @@ from backend.paths import PROJECT_ROOT
 from backend.service.served_model import load_served_model
 from backend.service.settings import Settings
 from backend.testing.live_server import LiveServer
+from backend.testing.numbers import png, written_number
 
 LUA_SCRIPT = Path(__file__).with_suffix(".lua")
 N_SINGLE_BODIES = 1000
 BATCH_DIGITS = 500
 N_BATCH_BODIES = 4
 WARMUP_S = 1
-BARS = {"predict_over_health": 0.7, "predict_p99_ms_at_8": 15.0, "batch_digits_per_s": 20_000.0, "startup_s": 1.0}
+BARS = {
+    "predict_over_health": 0.7,
+    "predict_p99_ms_at_8": 15.0,
+    "batch_digits_per_s": 20_000.0,
+    "startup_s": 1.0,
+    "number_p50_ms_at_1": 50.0,
+}
+NUMBER = "2026"  # the /predict/number body: this number written on a 600x200 picture
 
 
 def write_bodies(folder: Path) -> dict[str, Path]:
@@ -83,7 +93,9 @@ def write_bodies(folder: Path) -> dict[str, Path]:
         )
         + b"\n"
     )
-    return {"predict": singles, "batch": batches}
+    number = folder / "number.png"
+    number.write_bytes(png(written_number(NUMBER)))
+    return {"predict": singles, "batch": batches, "number": number}
 
 
 def children_cpu_seconds() -> float:
@@ -114,6 +126,7 @@ def measure(server: LiveServer, endpoint: str, bodies: dict[str, Path], connecti
         "health": ("GET", "/health", None),
         "predict": ("POST", "/predict", bodies["predict"]),
         "batch": ("POST", "/predict/batch", bodies["batch"]),
+        "number": ("POST", "/predict/number", bodies["number"]),
     }[endpoint]
     run_wrk(server.url, method, path, body_file, connections, WARMUP_S, max_requests)
     cpu_before = server.cpu_seconds_by_process()
@@ -264,7 +277,7 @@ def print_text(report: dict) -> None:
             f"{run['endpoint']:9s} {run['concurrency']:4d} {run['rps']:9.0f} {digits} {run['p50_ms']:8.2f} {run['p99_ms']:8.2f} "
             f"{run['errors']:6d} {run['wrk_cpu_pct']:7.0f}% {run['server_cpu_pct']:9.0f}% {run['server_cpu_us_per_request']:7.0f}  ({by_process})"
         )
-    print("bars (issue 6):")
+    print("bars (issues 6, 14):")
     for name, check in report["bars"].items():
         extra = f"  per level {check['per_level']}" if "per_level" in check else ""
         if "cpu_per_request_per_level" in check:
@@ -315,12 +328,14 @@ def main(argv: list[str] | None = None) -> int:
     }
     if {"health", "predict", "batch"} <= set(endpoints):
         report["bars"] = bars(runs, startup, levels)
+    if "number" in endpoints and 1 in levels:
+        p50 = next(run["p50_ms"] for run in runs if run["endpoint"] == "number" and run["concurrency"] == 1)
+        bar = BARS["number_p50_ms_at_1"]
+        report.setdefault("bars", {})["number_p50_ms_at_1"] = {"value": p50, "bar": f"< {bar}", "met": p50 < bar}
     if args.json:
         print(json.dumps(report))
-    elif "bars" in report:
-        print_text(report)
     else:
-        print_text({**report, "bars": {}})
+        print_text({"bars": {}, **report})
     failed_requests = sum(run["errors"] for run in runs)
     missed = [name for name, check in report.get("bars", {}).items() if not check["met"]]
     return 1 if failed_requests or (args.check and missed) else 0

@@ -64,6 +64,18 @@ def stroke_number(label: str, rng: np.random.Generator) -> ComposedNumber:
     return _lay_out(digits, label, height, rng)
 
 
+def written_number(label: str, shape: tuple[int, int] = (200, 600), gap: int = 40) -> np.ndarray:
+    """Ink (H, W): the digits of `label` side by side with a round pen, the baseline stepping up and down
+    (about 600 x 200 px for four digits)."""
+    ink = np.zeros(shape)
+    left = 30
+    for k, char in enumerate(label):
+        width = 30 if char == "1" else 80
+        ink = np.maximum(ink, rasterise(DIGITS[int(char)], *shape, (left, 30 + 12 * (k % 2), width, 130), 7))
+        left += width + gap
+    return ink
+
+
 def png(ink: np.ndarray, dark_on_light: bool = True) -> bytes:
     """Ink (H, W) in [0, 1] -> PNG bytes: a grey picture of it."""
     gray = 1.0 - ink if dark_on_light else ink

@@ -10,24 +10,12 @@ import pytest
 from PIL import Image
 
 from backend.service.schemas import NumberPrediction
-from backend.testing.numbers import png
+from backend.testing.numbers import png, written_number
 from backend.testing.service import ONE, serve_asgi, settings_for, stroke_digit_png
-from backend.testing.strokes import DIGITS, rasterise
 
 pytestmark = pytest.mark.anyio
 
 PNG = {"content-type": "image/png"}
-
-
-def number_ink(digits: str, shape=(200, 600), gap=40) -> np.ndarray:
-    """The digits written side by side with a round pen, baseline drifting, about 600 x 200 px for four."""
-    ink = np.zeros(shape)
-    left = 30
-    for k, char in enumerate(digits):
-        width = 30 if char == "1" else 80
-        ink = np.maximum(ink, rasterise(DIGITS[int(char)], *shape, (left, 30 + 12 * (k % 2), width, 130), 7))
-        left += width + gap
-    return ink
 
 
 def assert_digit(entry: dict) -> None:
@@ -40,7 +28,7 @@ def assert_digit(entry: dict) -> None:
 
 
 async def test_a_four_digit_number_is_read_in_order_with_boxes(client):
-    response = await client.post("/predict/number", content=png(number_ink("2026")), headers=PNG)
+    response = await client.post("/predict/number", content=png(written_number("2026")), headers=PNG)
     assert response.status_code == 200
     body = response.json()
     NumberPrediction.model_validate(body)  # the declared contract
@@ -55,7 +43,7 @@ async def test_a_four_digit_number_is_read_in_order_with_boxes(client):
 
 
 async def test_every_digit_answers_as_predict_would_for_its_pixels(client):
-    body = (await client.post("/predict/number", content=png(number_ink("3817")), headers=PNG)).json()
+    body = (await client.post("/predict/number", content=png(written_number("3817")), headers=PNG)).json()
     assert body["number"] == "3817"
     for entry in body["digits"]:
         single = await client.post("/predict", json={"pixels": entry["pixels"]})
@@ -64,7 +52,7 @@ async def test_every_digit_answers_as_predict_would_for_its_pixels(client):
 
 
 async def test_light_on_dark_and_jpeg_read_the_same(client):
-    ink = number_ink("459")
+    ink = written_number("459")
     buffer = io.BytesIO()
     Image.fromarray(np.round((1 - ink) * 255).astype(np.uint8), "L").save(buffer, "JPEG", quality=90)
     for data, media in ((png(ink, dark_on_light=False), "image/png"), (buffer.getvalue(), "image/jpeg")):
@@ -82,7 +70,7 @@ async def test_a_single_digit_is_a_one_digit_number(client):
 @pytest.mark.parametrize("media", ["image/gif", "application/json", None])
 async def test_other_content_types_are_a_415(client, media):
     headers = {"content-type": media} if media else {}
-    response = await client.post("/predict/number", content=png(number_ink("12")), headers=headers)
+    response = await client.post("/predict/number", content=png(written_number("12")), headers=headers)
     assert response.status_code == 415
     assert "image/png" in response.json()["detail"]
 
@@ -92,7 +80,7 @@ async def test_other_content_types_are_a_415(client, media):
     [
         (b"not a picture", "image_invalid", "not a PNG or JPEG"),
         (b"", "image_invalid", "empty"),
-        (png(number_ink("12"))[:200], "image_invalid", "cannot be decoded"),
+        (png(written_number("12"))[:200], "image_invalid", "cannot be decoded"),
         (png(np.zeros((100, 300))), "image_empty", "no ink"),
         (
             png(np.kron(np.random.default_rng(0).random((40, 60)) > 0.5, [[1, 0, 0], [0, 0, 0], [0, 0, 0]]) * 1.0),
@@ -112,13 +100,13 @@ async def test_what_cannot_be_read_is_a_422_saying_why(client, data, kind, words
 
 async def test_too_many_pixels_or_bytes_are_a_413(tmp_path):
     async with serve_asgi(settings_for(tmp_path, image_max_pixels=100_000, batch_max=10, body_max_bytes=300_000)) as small:
-        response = await small.post("/predict/number", content=png(number_ink("12", shape=(200, 600))), headers=PNG)
+        response = await small.post("/predict/number", content=png(written_number("12", shape=(200, 600))), headers=PNG)
         assert response.status_code == 413
         assert "megapixels" in response.json()["detail"]
         response = await small.post("/predict/number", content=b"\x89PNG" + b"\0" * 300_000, headers=PNG)
         assert response.status_code == 413
         assert "300000 bytes" in response.json()["detail"]
-        response = await small.post("/predict/number", content=png(number_ink("12", shape=(150, 300), gap=20)), headers=PNG)
+        response = await small.post("/predict/number", content=png(written_number("12", shape=(150, 300), gap=20)), headers=PNG)
         assert response.status_code == 200
 
 
