@@ -124,11 +124,6 @@ export class Pad {
     return { ink: alphaToInk(data), size: INK_GRID };
   }
 
-  /** The whole drawing as one digit's ink (see inkOf). */
-  inkGrid() {
-    return this.inkOf(this.strokes.map((_, i) => i));
-  }
-
   /** Match the backing store to the CSS size times the device pixel ratio, so lines stay crisp. */
   resize() {
     const { width, height } = this.canvas.getBoundingClientRect();
