@@ -30,7 +30,7 @@ from backend.service.feedback.ratelimit import TokenBuckets
 from backend.service.feedback.store import FeedbackStore, StoreUnavailable, database_url_for
 from backend.service.middleware import MetricsMiddleware, SecurityHeadersMiddleware
 from backend.service.repository import ModelRepository
-from backend.service.routes import admin, docs, explain, feedback, meta, metrics, predict, v2
+from backend.service.routes import admin, docs, explain, feedback, meta, metrics, number, predict, v2
 from backend.service.schemas import add_body_schemas
 from backend.service.settings import (
     LOG_FORMAT,
@@ -50,7 +50,7 @@ HEAVY_WORK_THREADS = 1
 
 DESCRIPTION = (
     "Recognises handwritten digits with a multilayer perceptron written from scratch in NumPy and trained on MNIST. "
-    "Send 784 pixels (/predict, /predict/batch), a picture (/predict/image), or use the V2 inference protocol (/v2)."
+    "Send 784 pixels (/predict, /predict/batch), a picture (/predict/image), a picture of a number (/predict/number), or use the V2 inference protocol (/v2)."
 )
 
 
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_default_handlers(app)
-    for module in (meta, predict, explain, v2, admin, metrics, docs, feedback):
+    for module in (meta, predict, number, explain, v2, admin, metrics, docs, feedback):
         app.include_router(module.router)
     if settings.admin_token.get_secret_value():
         app.include_router(feedback.admin_router)

@@ -71,6 +71,24 @@ class ImagePrediction(Prediction):
     model_config = ConfigDict(json_schema_extra={"example": {**EXAMPLE_PREDICTION, "pixels": EXAMPLE_PIXELS}})
 
 
+EXAMPLE_NUMBER_DIGIT = {**EXAMPLE_PREDICTION, "is_digit": True, "box": [12, 30, 41, 88], "pixels": EXAMPLE_PIXELS}
+EXAMPLE_NUMBER = {"number": "11", "digits": [EXAMPLE_NUMBER_DIGIT, {**EXAMPLE_NUMBER_DIGIT, "box": [96, 26, 44, 90]}]}
+
+
+class NumberDigit(ImagePrediction):
+    is_digit: bool = Field(description="False when the model judges the mark is not a digit at all (it shows as '?' in number).")
+    box: list[int] = Field(min_length=4, max_length=4, description="[x, y, width, height] of the digit's ink, in the picture's pixels.")
+
+    model_config = ConfigDict(json_schema_extra={"example": EXAMPLE_NUMBER_DIGIT})
+
+
+class NumberPrediction(BaseModel):
+    number: str = Field(description="The digits left to right, e.g. '2026'; '?' for a mark that is not a digit.")
+    digits: list[NumberDigit] = Field(min_length=1, description="One per digit found, in reading order (left to right).")
+
+    model_config = ConfigDict(json_schema_extra={"example": EXAMPLE_NUMBER})
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     model_id: str = Field(description="Identifies the weights: 'mlp-' and the first 12 hex digits of their SHA-256.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from playwright.sync_api import CDPSession, Page
 
-from backend.testing.strokes import Stroke
+from backend.testing.strokes import DIGITS, Stroke
 
 # (left, top, width, height) as fractions of the pad's side
 PLACEMENTS: dict[str, tuple[float, float, float, float]] = {
@@ -22,18 +22,21 @@ PLACEMENTS: dict[str, tuple[float, float, float, float]] = {
 }
 
 
-def to_screen(page: Page, strokes: list[Stroke], placement: str) -> list[list[tuple[float, float]]]:
+Placement = str | tuple[float, float, float, float]  # a name in PLACEMENTS, or (left, top, width, height) itself
+
+
+def to_screen(page: Page, strokes: list[Stroke], placement: Placement) -> list[list[tuple[float, float]]]:
     """The strokes in page pixels, placed inside the pad."""
     box = page.get_by_test_id("pad").bounding_box()
     assert box is not None, "the pad is not visible"
-    left, top, width, height = PLACEMENTS[placement]
+    left, top, width, height = PLACEMENTS[placement] if isinstance(placement, str) else placement
     return [
         [(box["x"] + (left + x * width) * box["width"], box["y"] + (top + y * height) * box["height"]) for x, y in stroke]
         for stroke in strokes
     ]
 
 
-def draw_with_mouse(page: Page, strokes: list[Stroke], placement: str = "centred-large") -> None:
+def draw_with_mouse(page: Page, strokes: list[Stroke], placement: Placement = "centred-large") -> None:
     for stroke in to_screen(page, strokes, placement):
         page.mouse.move(*stroke[0])
         page.mouse.down()
@@ -42,7 +45,7 @@ def draw_with_mouse(page: Page, strokes: list[Stroke], placement: str = "centred
         page.mouse.up()
 
 
-def draw_with_touch(page: Page, cdp: CDPSession, strokes: list[Stroke], placement: str = "centred-large") -> None:
+def draw_with_touch(page: Page, cdp: CDPSession, strokes: list[Stroke], placement: Placement = "centred-large") -> None:
     for stroke in to_screen(page, strokes, placement):
         x, y = stroke[0]
         cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y, "id": 1}]})
@@ -51,7 +54,7 @@ def draw_with_touch(page: Page, cdp: CDPSession, strokes: list[Stroke], placemen
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
-def draw_with_pen(page: Page, cdp: CDPSession, strokes: list[Stroke], placement: str = "centred-large") -> None:
+def draw_with_pen(page: Page, cdp: CDPSession, strokes: list[Stroke], placement: Placement = "centred-large") -> None:
     """A stylus: mouse events that the browser reports as pointerType "pen"."""
     for stroke in to_screen(page, strokes, placement):
         for kind, (x, y) in [("mousePressed", stroke[0]), *(("mouseMoved", p) for p in stroke[1:]), ("mouseReleased", stroke[-1])]:
@@ -67,6 +70,37 @@ def draw_with_pen(page: Page, cdp: CDPSession, strokes: list[Stroke], placement:
                     "pointerType": "pen",
                 },
             )
+
+
+def number_placements(label: str, rng, pad_aspect: float = 1.0) -> list[tuple[list[Stroke], tuple[float, float, float, float]]]:
+    """The digits of `label` written left to right across the pad as a person would: one size per number
+    (as large as fits), each digit a little bigger or smaller, gaps from nearly touching to wide, a
+    drifting baseline. Boxes are (left, top, width, height) in fractions of the pad's width and height."""
+    slots = [0.35 if char == "1" else 0.6 for char in label]  # widths in digit heights
+    height = min(0.6, 0.9 * pad_aspect / (sum(slots) + 0.3 * len(label)))  # in pad heights
+    left, base = 0.05 * pad_aspect, rng.uniform(0.2, 0.75 - height) if height < 0.55 else 0.2
+    out = []
+    for char, slot in zip(label, slots):
+        h = height * rng.uniform(0.85, 1.1)
+        w = h * slot * rng.uniform(0.85, 1.15)
+        top = min(max(0.03, base + (height - h) + rng.uniform(-0.06, 0.06) * height), 0.97 - h)
+        out.append((DIGITS[int(char)], (left / pad_aspect, top, w / pad_aspect, h)))
+        left += w + height * rng.uniform(0.1, 0.35)
+    return out
+
+
+def wait_for_number(page: Page, timeout_ms: float = 15_000) -> str:
+    """Wait until the page shows its answer for the drawing as it is now; return the number's text."""
+    page.wait_for_function(
+        """() => {
+            const pad = document.querySelector('[data-testid=pad]');
+            const number = document.querySelector('[data-testid=number]');
+            const status = document.querySelector('[data-testid=status]');
+            return number.dataset.revision === pad.dataset.revision && status.dataset.kind !== 'busy';
+        }""",
+        timeout=timeout_ms,
+    )
+    return page.get_by_test_id("number").inner_text().strip()
 
 
 def wait_for_answer(page: Page, timeout_ms: float = 15_000) -> str:

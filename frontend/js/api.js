@@ -1,9 +1,9 @@
-// The page's client for the service's JSON API (same origin only): GET /model, POST /predict, and the
-// model index GET v2/models. `useModel(name)` makes later calls ask for that model (?model=NAME).
+// The page's client for the service's JSON API (same origin only): GET /model, POST /predict and
+// /predict/batch, and the model index GET v2/models. `useModel(name)` makes later calls ask for that model (?model=NAME).
 //
-// Every request has a timeout. `predict` is latest-wins: a new call aborts the one in flight, and an
-// answer that arrives after a newer request was made resolves to null instead of being shown, so a
-// slow, stale answer never overwrites a newer one. Failures become ApiError with a message fit for
+// Every request has a timeout. `predict` and `predictBatch` are latest-wins (one queue for both): a new
+// call aborts the one in flight, and an answer that arrives after a newer request was made resolves to
+// null instead of being shown, so a slow, stale answer never overwrites a newer one. Failures become ApiError with a message fit for
 // the page and a `retryable` flag. Leaves out retry timing and rendering (main.js, view.js).
 
 const TIMEOUT_MS = 8000;
@@ -55,7 +55,7 @@ function httpError(status, body) {
   return new ApiError(`The server had a problem (HTTP ${status}); retrying…`, { status, retryable: status >= 500 });
 }
 
-/** The answer of /predict, checked: { digit, confidence, probabilities[10] }. */
+/** The answer of /predict, checked: { digit, confidence, probabilities[10] } (and is_digit when the server sends it). */
 function checkPrediction(body) {
   const probabilities = body?.probabilities;
   const valid =
@@ -63,7 +63,9 @@ function checkPrediction(body) {
     Number.isFinite(body?.confidence) &&
     Array.isArray(probabilities) && probabilities.length === 10 && probabilities.every(Number.isFinite);
   if (!valid) throw new ApiError("The server sent an unexpected answer.", { retryable: false });
-  return { digit: body.digit, confidence: body.confidence, probabilities };
+  // is_digit: false when the model judges the mark is not a digit at all (servers that judge it say so)
+  const judged = typeof body.is_digit === "boolean" ? { is_digit: body.is_digit } : {};
+  return { digit: body.digit, confidence: body.confidence, probabilities, ...judged };
 }
 
 /** A path with ?model=NAME when a model was chosen. */
@@ -75,6 +77,26 @@ export function createClient() {
   let latest = 0; // ticket of the newest predict call
   let inFlight = null; // its AbortController
   let model = null; // the chosen model's name; null: the server's default
+
+  /** POST `payload` to `path`; the newest call wins (see the module comment). */
+  async function latestWins(path, payload, check) {
+    const ticket = ++latest;
+    inFlight?.abort();
+    const controller = (inFlight = new AbortController());
+    try {
+      const body = await fetchJson(
+        withModel(path, model),
+        { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) },
+        controller,
+      );
+      return ticket === latest ? check(body) : null;
+    } catch (error) {
+      if (ticket !== latest) return null; // failed after being superseded: nobody is waiting for it
+      throw error;
+    } finally {
+      if (inFlight === controller) inFlight = null;
+    }
+  }
 
   return {
     /** The model card (JSON object) of the chosen model. */
@@ -98,23 +120,19 @@ export function createClient() {
     },
 
     /** 784 numbers in [0, 1] -> the prediction, or null when a newer call (or cancel) superseded it. */
-    async predict(pixels) {
-      const ticket = ++latest;
-      inFlight?.abort();
-      const controller = (inFlight = new AbortController());
-      try {
-        const body = await fetchJson(
-          withModel("predict", model),
-          { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ pixels: Array.from(pixels) }) },
-          controller,
-        );
-        return ticket === latest ? checkPrediction(body) : null;
-      } catch (error) {
-        if (ticket !== latest) return null; // failed after being superseded: nobody is waiting for it
-        throw error;
-      } finally {
-        if (inFlight === controller) inFlight = null;
-      }
+    predict(pixels) {
+      return latestWins("predict", { pixels: Array.from(pixels) }, checkPrediction);
+    },
+
+    /** Several digits' 784 numbers -> their predictions in order (one /predict/batch), or null when superseded. */
+    predictBatch(images) {
+      return latestWins("predict/batch", { images: images.map((pixels) => Array.from(pixels)) }, (body) => {
+        const predictions = body?.predictions;
+        if (!Array.isArray(predictions) || predictions.length !== images.length) {
+          throw new ApiError("The server sent an unexpected answer.", { retryable: false });
+        }
+        return predictions.map(checkPrediction);
+      });
     },
 
     /** Forget any request in flight: its answer, if it comes, is ignored. */

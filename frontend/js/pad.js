@@ -1,29 +1,26 @@
 // The drawing pad: one pointer-event code path for mouse, finger and pen.
 //
-// Strokes are kept as data (points in pad units, 0..1 across), not only as pixels, so Undo removes the
-// last one, a resize or a high-DPI screen redraws them crisply, and `inkGrid` re-renders them onto a
-// fixed 280x280 offscreen canvas whose alpha channel is the ink: the same input to preprocessing on
-// every screen (its pen scaled to the drawing's size, see PEN_PER_EXTENT). Strokes are opaque on a
-// transparent canvas; the pad's look is CSS. Leaves out what happens to the drawing (main.js) and
-// the 28x28 maths (preprocess.js).
+// Strokes are kept as data (points in pad units: both axes in units of the pad's height, so a square
+// pad is 0..1 across and a wide one 0..width/height), not only as pixels, so Undo removes the last one,
+// a resize or a high-DPI screen redraws them crisply, and `inkOf` re-renders some of them (one digit's)
+// onto a fixed 280x280 offscreen canvas whose alpha channel is the ink: the same input to preprocessing
+// on every screen, the digit fitted to the grid and its pen scaled to its size (grouping.js's
+// fitGroup). Strokes are opaque on a transparent canvas; the pad's look is CSS. Leaves out what happens
+// to the drawing (main.js), which strokes make a digit (grouping.js) and the 28x28 maths (preprocess.js).
 
 import { alphaToInk } from "./preprocess.js";
+import { fitGroup } from "./grouping.js";
 
 export const INK_GRID = 280; // side of the working ink grid, whatever the screen
-const STROKE_WIDTH = 0.1; // the visible pen: a tenth of the pad
-// The network's pen follows the drawing's size, so a digit scaled to MNIST's 20 px box has about as
-// much ink as MNIST's own (measured per class) whether it was drawn large or small: with a fixed
-// pen, small digits became fat blobs (a small open 4 was read as a 9).
-const PEN_PER_EXTENT = 0.16;
-const MIN_PEN = 0.02; // a lone tap still leaves a dot
+const STROKE_WIDTH = 0.1; // the visible pen: a tenth of the pad's height
 const INK_COLOUR = "#10182b";
 
-/** Paint `strokes` (arrays of [x, y] in pad units) with a pen `pen` pad units wide on a `size` px square. */
-function paintStrokes(context, strokes, size, pen) {
-  context.clearRect(0, 0, size, size);
+/** Paint `strokes` (arrays of [x, y]) scaled by `scale` px per unit with a pen `pen` units wide. */
+function paintStrokes(context, strokes, scale, pen) {
+  context.clearRect(0, 0, context.canvas.width, context.canvas.height);
   context.strokeStyle = INK_COLOUR;
   context.fillStyle = INK_COLOUR;
-  context.lineWidth = pen * size;
+  context.lineWidth = pen * scale;
   context.lineCap = "round";
   context.lineJoin = "round";
   for (const points of strokes) {
@@ -31,27 +28,27 @@ function paintStrokes(context, strokes, size, pen) {
     if (points.length === 1) {
       // a tap: a round dot as wide as the pen (a zero-length line would draw nothing)
       context.beginPath();
-      context.arc(x0 * size, y0 * size, context.lineWidth / 2, 0, 2 * Math.PI);
+      context.arc(x0 * scale, y0 * scale, context.lineWidth / 2, 0, 2 * Math.PI);
       context.fill();
       continue;
     }
     // Smooth curve: a quadratic segment through each point's midpoint with the next one.
     context.beginPath();
-    context.moveTo(x0 * size, y0 * size);
+    context.moveTo(x0 * scale, y0 * scale);
     for (let i = 1; i < points.length - 1; i++) {
       const [x, y] = points[i];
       const [nx, ny] = points[i + 1];
-      context.quadraticCurveTo(x * size, y * size, ((x + nx) / 2) * size, ((y + ny) / 2) * size);
+      context.quadraticCurveTo(x * scale, y * scale, ((x + nx) / 2) * scale, ((y + ny) / 2) * scale);
     }
     const [xn, yn] = points[points.length - 1];
-    context.lineTo(xn * size, yn * size);
+    context.lineTo(xn * scale, yn * scale);
     context.stroke();
   }
 }
 
 export class Pad {
   /**
-   * @param {HTMLCanvasElement} canvas the visible pad (CSS decides its size; it must be square)
+   * @param {HTMLCanvasElement} canvas the visible pad (CSS decides its size: square, or wider for numbers)
    * @param {(reason: "draw" | "end" | "undo" | "clear") => void} onChange called after each change
    */
   constructor(canvas, onChange) {
@@ -85,6 +82,25 @@ export class Pad {
     return this.strokes.length === 0;
   }
 
+  /** True while a pointer is drawing a stroke (its answer is not settled yet). */
+  get isDrawing() {
+    return this.pointerId !== null;
+  }
+
+  /** The pad's width in pad units (its height is 1). */
+  get aspect() {
+    const { width, height } = this.canvas.getBoundingClientRect();
+    return height > 0 ? width / height : 1;
+  }
+
+  /** Add finished strokes (pad units), as if drawn: a sample digit picked from the keyboard. */
+  addStrokes(strokes) {
+    this.stopDrawing();
+    this.strokes.push(...strokes);
+    this.redraw();
+    this.changed("end");
+  }
+
   undo() {
     if (this.isEmpty) return;
     this.stopDrawing();
@@ -100,43 +116,33 @@ export class Pad {
     this.changed("clear");
   }
 
-  /** The drawing as ink: { ink: Float32Array(INK_GRID * INK_GRID) in [0, 1], size: INK_GRID }. */
-  inkGrid() {
-    paintStrokes(this.inkContext, this.strokes, INK_GRID, Math.max(MIN_PEN, PEN_PER_EXTENT * this.extent()));
+  /** The strokes at `indices` (one digit) as ink: { ink: Float32Array(INK_GRID * INK_GRID) in [0, 1], size: INK_GRID }. */
+  inkOf(indices) {
+    const { strokes, pen } = fitGroup(indices.map((i) => this.strokes[i]), INK_GRID);
+    paintStrokes(this.inkContext, strokes, 1, pen);
     const { data } = this.inkContext.getImageData(0, 0, INK_GRID, INK_GRID);
     return { ink: alphaToInk(data), size: INK_GRID };
   }
 
   /** Match the backing store to the CSS size times the device pixel ratio, so lines stay crisp. */
   resize() {
-    const side = Math.round(this.canvas.getBoundingClientRect().width * (window.devicePixelRatio || 1));
-    if (side > 0 && side !== this.canvas.width) {
-      this.canvas.width = this.canvas.height = side;
+    const { width, height } = this.canvas.getBoundingClientRect();
+    const ratio = window.devicePixelRatio || 1;
+    const [w, h] = [Math.round(width * ratio), Math.round(height * ratio)];
+    if (w > 0 && h > 0 && (w !== this.canvas.width || h !== this.canvas.height)) {
+      this.canvas.width = w;
+      this.canvas.height = h;
       this.redraw();
     }
   }
 
   redraw() {
-    paintStrokes(this.context, this.strokes, this.canvas.width, STROKE_WIDTH);
+    paintStrokes(this.context, this.strokes, this.canvas.height, STROKE_WIDTH);
   }
 
-  /** The longer side of the box around all stroke centre lines, in pad units. */
-  extent() {
-    let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const stroke of this.strokes) {
-      for (const [x, y] of stroke) {
-        left = Math.min(left, x);
-        right = Math.max(right, x);
-        top = Math.min(top, y);
-        bottom = Math.max(bottom, y);
-      }
-    }
-    return this.isEmpty ? 0 : Math.max(right - left, bottom - top);
-  }
-
-  /** Pad units (0..1 across) of a pointer event. */
+  /** Pad units (both axes in pad heights) of a pointer event. */
   toPad(event) {
-    return [(event.clientX - this.bounds.left) / this.bounds.width, (event.clientY - this.bounds.top) / this.bounds.height];
+    return [(event.clientX - this.bounds.left) / this.bounds.height, (event.clientY - this.bounds.top) / this.bounds.height];
   }
 
   start(event) {

@@ -1,6 +1,7 @@
 // Everything the page shows: the answer (big digit, confidence, ten bars), the 28x28 preview, the
 // status line, the model panel, and the one ARIA live region (#announcer) that tells screen readers
-// the answer or an error (the status line is not live: it changes too often while drawing).
+// the settled answer, Clear and Undo, or an error (the status line is not live: it changes too often
+// while drawing). The whole number's strip is number-view.js.
 //
 // Reads and writes only the elements marked in index.html; knows nothing about drawing or fetching.
 
@@ -45,6 +46,7 @@ export function createView(root = document) {
     /** The pad (at `revision`) is empty: no answer, no preview, and say so. */
     showEmpty(revision) {
       prediction.textContent = "–";
+      prediction.dataset.empty = "true";
       prediction.dataset.revision = String(revision);
       confidence.textContent = "No digit yet";
       doubt.hidden = true;
@@ -72,27 +74,36 @@ export function createView(root = document) {
       preview.dataset.empty = "false";
     },
 
-    /** Waiting for an answer: keep the old one visible but dimmed (no status flicker while drawing). */
+    /** Waiting for an answer: keep the old one visible but dimmed, and say a new one is coming. */
     showPending() {
       answer.classList.add("stale");
-      if (status.dataset.kind !== "ok") setStatus("busy", "Recognising…");
+      setStatus("busy", "Recognising…");
     },
 
-    /** The network's answer { digit, confidence, probabilities[10] } for the pad at `revision`. */
-    showResult({ digit, confidence: p, probabilities }, revision) {
+    /** Tell screen readers `text` (the live region speaks when its text changes). */
+    announce(text) {
+      announcer.textContent = text;
+    },
+
+    /**
+     * The network's answer { digit, confidence, probabilities[10] } for the pad at `revision`; spoken
+     * when `announce` (the answer is settled: no stroke is being drawn).
+     */
+    showResult({ digit, confidence: p, probabilities }, revision, { announce = true } = {}) {
       prediction.dataset.revision = String(revision);
       const sorted = probabilities.map((q, d) => [q, d]).sort((a, b) => b[0] - a[0]);
       const unsure = p < UNSURE_BELOW;
       prediction.textContent = String(digit);
+      prediction.dataset.empty = "false";
       confidence.textContent = unsure ? `Not sure: ${percent(p)}` : `${percent(p)} sure`;
       doubt.hidden = !unsure;
       doubt.textContent = unsure ? `It could also be a ${sorted[1][1]} (${percent(sorted[1][0])}). Try drawing it larger or clearer.` : "";
       answer.classList.toggle("unsure", unsure);
       answer.classList.remove("stale");
       setBars(probabilities);
-      setStatus("ok", unsure ? "Recognised, with doubt." : "Recognised.");
+      setStatus(unsure ? "warn" : "ok", unsure ? "Recognised, with doubt." : "Recognised.");
       const spoken = unsure ? `Perhaps a ${digit}, ${percent(p)}; or a ${sorted[1][1]}.` : `It is a ${digit}, ${percent(p)} sure.`;
-      if (announcer.textContent !== spoken) announcer.textContent = spoken;
+      if (announce) announcer.textContent = spoken;
     },
 
     /** A failure: say it, keep the last answer dimmed. */

@@ -2,7 +2,9 @@
 
 Both get the same ink arrays: digits rasterised at different canvas sizes, positions (centred, in a
 corner, small) and stroke widths, plus grey-level and exact-half-pixel cases; every one of the 784
-outputs must agree within 0.02, and both must refuse an empty pad.
+outputs must agree within 0.02, and both must refuse an empty pad. For numbers, the page's stroke
+grouping (grouping.js) must find the digits the server's segmentation finds in the same drawing, and
+the framing of each group must agree too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from backend.nn.weights import load_model
+from backend.paths import MODEL_DIR
 from backend.recognition.preprocess import EmptyImageError, ink_to_mnist
+from backend.recognition.segment import segment_number
+from backend.testing.pad_driver import number_placements
 from backend.testing.strokes import DIGITS, rasterise
 
 RUNNER = Path(__file__).parent / "js" / "run_preprocess.mjs"
@@ -85,3 +91,50 @@ def test_page_and_server_both_refuse_an_empty_pad() -> None:
         with pytest.raises(EmptyImageError):
             ink_to_mnist(ink)
     assert [r.get("error") for r in run_js(empty)] == ["EmptyImageError", "EmptyImageError"]
+
+
+def run_js_grouping(strokes: list, size: int) -> dict:
+    """grouping.js on stroke data: {"groups": [[indices]], "fitted": [{"strokes", "pen"}]}."""
+    node = shutil.which("node")
+    assert node, "Node.js is needed for the page's tests (apt-get install -y nodejs)"
+    done = subprocess.run(
+        [node, str(Path(__file__).parent / "js" / "run_grouping.mjs")],
+        input=json.dumps({"strokes": strokes, "size": size}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("label, seed", [("2026", 0), ("358190", 1), ("47", 2)])
+def test_a_number_is_grouped_and_each_group_framed_alike_on_page_and_server(label: str, seed: int) -> None:
+    """The page groups a number's strokes into the digits the server's segmentation finds in the same
+    drawing, and one group's framing (fitted into the ink grid, then inkToMnist) is ink_to_mnist's."""
+    placements = number_placements(label, np.random.default_rng(seed))
+    strokes, owner = [], []
+    for k, (digit_strokes, (left, top, width, height)) in enumerate(placements):
+        for stroke in digit_strokes:
+            strokes.append([[left + x * width, top + y * height] for x, y in stroke])
+            owner.append(k)
+    js = run_js_grouping(strokes, 280)
+    assert [[owner[i] for i in group] for group in js["groups"]] == [[k] * len(placements[k][0]) for k in range(len(label))]
+
+    # the server reads the same drawing (rasterised on a 600 px pad) as the same digits, left to right
+    side = 600
+    pad = np.zeros((side, side))
+    for digit_strokes, (left, top, width, height) in placements:
+        pad = np.maximum(pad, rasterise(digit_strokes, side, side, (left * side, top * side, width * side, height * side), 0.025 * side))
+    model = load_model(MODEL_DIR)[0]
+    found = segment_number(pad, model.predict_proba)
+    assert len(found) == len(label)
+    for digit, group in zip(found, js["groups"]):
+        columns = [x for i in group for x, _ in strokes[i]]
+        x, _, w, _ = digit.box
+        assert x - 0.03 * side <= min(columns) * side and max(columns) * side <= x + w + 0.03 * side
+
+    # each group's framing: fitted strokes rasterised into the 280 grid, then both preprocessors
+    inks = [rasterise(f["strokes"], 280, 280, (0, 0, 1, 1), f["pen"] / 2) for f in js["fitted"]]
+    for ink, framed in zip(inks, run_js(inks)):
+        assert float(np.abs(np.asarray(framed) - ink_to_mnist(ink)).max()) <= TOLERANCE

@@ -1,0 +1,77 @@
+"""POST /predict/number: every digit of a handwritten number in a PNG or JPEG, in reading order.
+
+The picture is decoded as for /predict/image (same limits, same errors); the segmentation is the
+recogniser's (backend/recognition/segment.py), given the served network to read candidate pieces
+with. The digits it keeps are then predicted once more through the served model, so each answer is
+exactly what /predict would say for its 784 pixels (and counts in /metrics like any prediction).
+What this module leaves out: how the digits are found (segment.py) and decoding (images.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Response
+
+from backend.recognition.preprocess import gray_to_ink
+from backend.recognition.segment import TooManyMarksError, segment_number
+from backend.service.dependencies import IMAGE_TYPES, HeavyWorkDep, ImageBody, ModelDep, SettingsDep
+from backend.service.images import EmptyImageError, ImageTooLargeError, InvalidImageError, decode_gray
+from backend.service.payloads import PayloadError, error
+from backend.service.routes.common import json_response
+from backend.service.schemas import EXAMPLE_NUMBER, Message, NumberPrediction, ValidationErrorBody
+from backend.service.served_model import ServedModel
+
+router = APIRouter(tags=["predict"])
+NOT_A_DIGIT = "?"  # stands in the number for a group the model says is not a digit
+
+
+def read_number(data: bytes, model: ServedModel, max_pixels: int) -> dict[str, Any]:
+    """PNG/JPEG bytes -> {"number", "digits": [{"digit", "confidence", "probabilities", "is_digit", "box", "pixels"}]}."""
+    ink = gray_to_ink(decode_gray(data, max_pixels))
+    found = segment_number(ink, model.model.predict_proba)
+    predictions = model.predict(np.stack([d.pixels for d in found])).as_dicts()
+    digits = [
+        # is_digit comes from the model's prediction when it judges that (open-set rejection); until then every group is a digit
+        {**prediction, "is_digit": bool(prediction.get("is_digit", True)), "box": list(d.box), "pixels": d.pixels}
+        for d, prediction in zip(found, predictions)
+    ]
+    number = "".join(str(d["digit"]) if d["is_digit"] else NOT_A_DIGIT for d in digits)
+    return {"number": number, "digits": digits}
+
+
+@router.post(
+    "/predict/number",
+    summary="Read every digit of a handwritten number in a PNG or JPEG picture",
+    description="Body: the raw bytes of one PNG or JPEG file (`Content-Type: image/png` or `image/jpeg`; not multipart), "
+    "any size up to IMAGE_MAX_PIXELS: a photo, scan or drawing of a number written on one line, dark on light or light "
+    "on dark. The server finds the digits (connected strokes, pieces of one digit joined, touching digits split where the "
+    "network reads the parts best), frames each the MNIST way and returns them left to right: `number` is their digits "
+    f"as text (`{NOT_A_DIGIT}` for a mark that is not a digit), and each digit has its prediction, its box `[x, y, width, "
+    "height]` in the picture's pixels and the 784 pixels the network was given.",
+    response_model=NumberPrediction,
+    responses={
+        413: {"description": "The body is over BODY_MAX_BYTES, or the image over IMAGE_MAX_PIXELS.", "model": Message},
+        415: {"description": "The Content-Type is not image/png or image/jpeg.", "model": Message},
+        422: {"description": "Not a decodable PNG/JPEG, no ink in it, or far too many marks to be a number.", "model": ValidationErrorBody},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in IMAGE_TYPES},
+        },
+        "responses": {"200": {"content": {"application/json": {"example": EXAMPLE_NUMBER}}}},
+    },
+)
+async def predict_number(body: ImageBody, model: ModelDep, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
+    try:
+        return json_response(await heavy_work.run(lambda: read_number(body, model, settings.image_max_pixels)))
+    except ImageTooLargeError as err:
+        raise HTTPException(413, str(err)) from None
+    except InvalidImageError as err:
+        raise PayloadError([error("image_invalid", ("body",), str(err))]) from None
+    except EmptyImageError as err:
+        raise PayloadError([error("image_empty", ("body",), str(err))]) from None
+    except TooManyMarksError as err:
+        raise PayloadError([error("image_not_a_number", ("body",), str(err))]) from None

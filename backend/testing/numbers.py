@@ -1,0 +1,182 @@
+"""Handwritten numbers for tests and evaluation, made from single handwritten digits or from strokes.
+
+`compose_number` lays MNIST digits side by side the way people write numbers: one size per number with
+each digit a little bigger or smaller, one slant per number with a little jitter, a baseline that
+drifts, and gaps from touching (inks overlapping by a few pixels) to wide. `stroke_number` does the
+same with the stroke digits of strokes.py, drawn with a round pen (what the page sends, as a picture).
+Both report which neighbouring digits touch (their inks meet), so scores can be split by it.
+`png` encodes an ink array as a picture, dark on light by default. Leaves out scoring (the evaluation
+script does that) and anything about HTTP.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from backend.nn.shapes import IMAGE_SIDE
+from backend.recognition.preprocess import INK_THRESHOLD
+from backend.testing.strokes import DIGITS, rasterise
+
+GAPS = {"touching": (-0.08, -0.01), "close": (0.02, 0.12), "wide": (0.15, 0.6)}  # in digit heights
+GAP_SHARES = {"touching": 0.1, "close": 0.4, "wide": 0.5}
+
+
+@dataclass(frozen=True)
+class ComposedNumber:
+    """ink (H, W) in [0, 1]; label, e.g. "2026"; touching[i]: do digits i and i + 1 meet."""
+
+    ink: np.ndarray
+    label: str
+    touching: list[bool]
+
+
+def compose_number(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> ComposedNumber:
+    """MNIST digits images (N, 784) in [0, 1] with their labels (N,) -> one handwritten-looking number."""
+    height = rng.uniform(28, 90)  # ink height of a digit, in px
+    slant = rng.uniform(-0.3, 0.3)  # shear: x moves by slant * height over a digit's height
+    digits = []
+    for image in images:
+        grid = image.reshape(IMAGE_SIDE, IMAGE_SIDE)
+        rows = np.flatnonzero((grid > INK_THRESHOLD).any(axis=1))
+        cols = np.flatnonzero((grid > INK_THRESHOLD).any(axis=0))
+        crop = grid[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        scale = height * rng.uniform(0.85, 1.15) / crop.shape[0]
+        digits.append(_warp(crop, scale, slant + rng.uniform(-0.08, 0.08)))
+    return _lay_out(digits, "".join(str(int(d)) for d in labels), height, rng)
+
+
+def stroke_number(label: str, rng: np.random.Generator) -> ComposedNumber:
+    """The digits of `label` drawn from strokes.py's shapes with a round pen, at random size, spacing and drift."""
+    height = rng.uniform(30, 90)
+    digits = []
+    for char in label:
+        h = height * rng.uniform(0.85, 1.15)
+        w = h * rng.uniform(0.45, 0.7) * (0.35 if char == "1" else 1.0)
+        radius = max(1.0, h * rng.uniform(0.04, 0.08))
+        pad = int(radius) + 2
+        shape = (int(h) + 2 * pad, int(w) + 2 * pad)
+        digits.append(rasterise(DIGITS[int(char)], shape[0], shape[1], (pad, pad, w, h), radius))
+    return _lay_out(digits, label, height, rng)
+
+
+def written_number(label: str, shape: tuple[int, int] = (200, 600), gap: int = 40) -> np.ndarray:
+    """Ink (H, W): the digits of `label` side by side with a round pen, the baseline stepping up and down
+    (about 600 x 200 px for four digits)."""
+    ink = np.zeros(shape)
+    left = 30
+    for k, char in enumerate(label):
+        width = 30 if char == "1" else 80
+        ink = np.maximum(ink, rasterise(DIGITS[int(char)], *shape, (left, 30 + 12 * (k % 2), width, 130), 7))
+        left += width + gap
+    return ink
+
+
+def png(ink: np.ndarray, dark_on_light: bool = True) -> bytes:
+    """Ink (H, W) in [0, 1] -> PNG bytes: a grey picture of it."""
+    gray = 1.0 - ink if dark_on_light else ink
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(gray * 255).astype(np.uint8), "L").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _warp(crop: np.ndarray, scale: float, slant: float) -> np.ndarray:
+    """Scale a digit (h, w) by `scale` and lean it by `slant` (top to the right when positive), bilinear."""
+    out_h = max(1, round(crop.shape[0] * scale))
+    lean = slant * out_h
+    out_w = max(1, round(crop.shape[1] * scale + abs(lean))) + 1
+    shift = -lean if lean < 0 else 0.0
+    # output (x, y) reads source ((x - slant * (out_h - y) - shift) / scale, y / scale)
+    coefficients = (1 / scale, slant / scale, (-lean - shift) / scale, 0.0, 1 / scale, 0.0)
+    source = Image.fromarray(crop.astype(np.float32), "F")
+    warped = source.transform((out_w, out_h), Image.Transform.AFFINE, coefficients, resample=Image.Resampling.BILINEAR)
+    return np.clip(np.asarray(warped, dtype=np.float64), 0.0, 1.0)
+
+
+def _lay_out(digits: list[np.ndarray], label: str, height: float, rng: np.random.Generator) -> ComposedNumber:
+    """Place digit inks left to right with random gaps and a drifting baseline on a blank canvas."""
+    kinds = rng.choice(list(GAP_SHARES), size=len(digits), p=list(GAP_SHARES.values()))
+    margin = int(0.3 * height) + 2
+    drift, placed, x = 0.0, [], margin
+    for digit, kind in zip(digits, kinds):
+        cols = np.flatnonzero((digit > INK_THRESHOLD).any(axis=0))
+        left = x - cols[0]
+        placed.append((left, drift, digit))
+        x = left + cols[-1] + 1 + int(round(rng.uniform(*GAPS[kind]) * height))
+        drift = float(np.clip(drift + rng.normal(0, 0.1 * height), -0.3 * height, 0.3 * height))
+    shift = max(0, -min(left for left, _, _ in placed))  # a leaning digit's blank columns may start left of the margin
+    placed = [(left + shift, y, digit) for left, y, digit in placed]
+    lowest = min(y for _, y, _ in placed)
+    canvas_h = int(math.ceil(max(y for _, y, _ in placed) - lowest + height)) + 2 * margin
+    canvas_w = max(left + d.shape[1] for left, _, d in placed) + margin
+    ink = np.zeros((canvas_h, canvas_w))
+    masks = []
+    for left, y, digit in placed:
+        row = max(0, margin + int(round(y - lowest + height)) - digit.shape[0])  # its bottom on its drifted baseline
+        layer = np.zeros_like(ink)
+        layer[row : row + digit.shape[0], left : left + digit.shape[1]] = digit
+        ink = np.maximum(ink, layer)
+        masks.append(layer > INK_THRESHOLD)
+    touching = [bool((a & _dilate(b)).any()) for a, b in zip(masks, masks[1:])]
+    return ComposedNumber(ink, label, touching)
+
+
+def _dilate(mask: np.ndarray) -> np.ndarray:
+    """3x3 dilation of a boolean mask: the pixels 8-adjacent to it, and itself."""
+    out = mask.copy()
+    out[1:] |= mask[:-1]
+    out[:-1] |= mask[1:]
+    wide = out.copy()
+    wide[:, 1:] |= out[:, :-1]
+    wide[:, :-1] |= out[:, 1:]
+    return wide
+
+
+@dataclass
+class NumberScore:
+    """Tally of numbers read against what was written: exact numbers, digits, and the touching cases apart."""
+
+    numbers: int = 0
+    exact: int = 0
+    digits: int = 0
+    digits_right: int = 0  # position by position; a number read with the wrong count of digits scores none
+    touching_numbers: int = 0  # numbers with at least one touching pair
+    touching_exact: int = 0
+    touching_pairs: int = 0
+    touching_pairs_right: int = 0  # both digits of the pair read right, in a number read with the right count
+
+    def add(self, written: ComposedNumber, read: str) -> None:
+        self.numbers += 1
+        self.exact += read == written.label
+        self.digits += len(written.label)
+        same_count = len(read) == len(written.label)
+        right = [same_count and a == b for a, b in zip(written.label, read.ljust(len(written.label)))]
+        self.digits_right += sum(right)
+        if any(written.touching):
+            self.touching_numbers += 1
+            self.touching_exact += read == written.label
+        for k, touching in enumerate(written.touching):
+            if touching:
+                self.touching_pairs += 1
+                self.touching_pairs_right += right[k] and right[k + 1]
+
+    def report(self) -> dict[str, float | int]:
+        def share(part: int, whole: int) -> float:
+            return round(part / whole, 4) if whole else float("nan")
+
+        apart = self.numbers - self.touching_numbers
+        return {
+            "numbers": self.numbers,
+            "exact_accuracy": share(self.exact, self.numbers),
+            "digit_accuracy": share(self.digits_right, self.digits),
+            "numbers_without_touching": apart,
+            "exact_accuracy_without_touching": share(self.exact - self.touching_exact, apart),
+            "numbers_with_touching": self.touching_numbers,
+            "exact_accuracy_with_touching": share(self.touching_exact, self.touching_numbers),
+            "touching_pairs": self.touching_pairs,
+            "touching_pair_accuracy": share(self.touching_pairs_right, self.touching_pairs),
+        }

@@ -1,0 +1,89 @@
+// Which strokes make which digit, when a number is written on the pad: pure functions on stroke data.
+//
+// A stroke is an array of [x, y] points in pad units (both axes in units of the pad's height). People
+// write a number's digits side by side, left to right, and the strokes of one digit stack over the same
+// columns (a 4's stem over its corner, a 5's flag over its body, a 7's bar): so strokes whose column
+// ranges overlap by more than OVERLAP of the narrower one belong to one digit, whatever order they were
+// drawn in and however the baseline drifts. Digits that nearly touch are still apart, since it is
+// columns, not ink, that decide. `fitGroup` places one group's strokes in the square ink grid the
+// preprocessing reads (its longer side FILL of the grid, the pen scaled to the group's size, as the
+// single-digit pad always did), so every digit is framed alike wherever and however small it was written.
+// Leaves out drawing (pad.js) and the 28x28 maths (preprocess.js).
+
+export const OVERLAP = 0.4; // share of the narrower column range two strokes must share to be one digit
+export const FILL = 0.8; // a group's longer side, as a share of the ink grid
+// The network's pen follows the drawing's size, so a digit scaled to MNIST's 20 px box has about as
+// much ink as MNIST's own (measured per class) whether it was drawn large or small.
+export const PEN_PER_EXTENT = 0.16;
+export const MIN_PEN = 0.02; // in pad units: a lone tap still leaves a dot
+const MIN_EXTENT = 1e-3; // a single tap has no extent: frame it as a dot
+
+/** [left, top, right, bottom] around the points of some strokes (centre lines, pad units). */
+export function boundsOf(strokes) {
+  let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const stroke of strokes) {
+    for (const [x, y] of stroke) {
+      left = Math.min(left, x);
+      right = Math.max(right, x);
+      top = Math.min(top, y);
+      bottom = Math.max(bottom, y);
+    }
+  }
+  return [left, top, right, bottom];
+}
+
+/** Column overlap of two [left, right] ranges, as a share of the narrower (each widened by `pen`). */
+function overlapShare([a0, a1], [b0, b1], pen) {
+  const shared = Math.min(a1, b1) - Math.max(a0, b0) + pen;
+  const narrower = Math.min(a1 - a0, b1 - b0) + pen;
+  return shared / narrower;
+}
+
+/**
+ * Strokes -> digits: arrays of stroke indices, one per digit, left to right (by the middle of their
+ * columns); each array in drawing order. `pen` (pad units) widens every column range a little, so a
+ * vertical 1 (no width at all) still has some.
+ */
+export function groupStrokes(strokes, pen = MIN_PEN) {
+  let groups = strokes.map((stroke, index) => {
+    const [left, , right] = boundsOf([stroke]);
+    return { members: [index], columns: [left, right] };
+  });
+  // join any two groups that overlap enough, until none do (joining widens a group: it may reach another)
+  for (let joined = true; joined; ) {
+    joined = false;
+    outer: for (let i = 0; i < groups.length; i++) {
+      for (let j = i + 1; j < groups.length; j++) {
+        if (overlapShare(groups[i].columns, groups[j].columns, pen) > OVERLAP) {
+          const [a, b] = [groups[i], groups[j]];
+          groups[i] = {
+            members: [...a.members, ...b.members].sort((x, y) => x - y),
+            columns: [Math.min(a.columns[0], b.columns[0]), Math.max(a.columns[1], b.columns[1])],
+          };
+          groups.splice(j, 1);
+          joined = true;
+          break outer;
+        }
+      }
+    }
+  }
+  groups = groups.filter((group) => group.members.some((index) => strokes[index].length > 0));
+  groups.sort((a, b) => a.columns[0] + a.columns[1] - (b.columns[0] + b.columns[1]));
+  return groups.map((group) => group.members);
+}
+
+/**
+ * One group's strokes placed in a `size` x `size` grid: { strokes (grid px), pen (grid px) }. The group's
+ * box is centred and its longer side scaled to FILL of the grid; the pen is PEN_PER_EXTENT of that side
+ * (at least MIN_PEN pad units, scaled alike).
+ */
+export function fitGroup(strokes, size) {
+  const [left, top, right, bottom] = boundsOf(strokes);
+  const extent = Math.max(right - left, bottom - top, MIN_EXTENT);
+  const scale = (FILL * size) / extent; // grid px per pad unit
+  const [cx, cy] = [(left + right) / 2, (top + bottom) / 2];
+  return {
+    strokes: strokes.map((stroke) => stroke.map(([x, y]) => [size / 2 + (x - cx) * scale, size / 2 + (y - cy) * scale])),
+    pen: Math.max(MIN_PEN, PEN_PER_EXTENT * extent) * scale,
+  };
+}

@@ -1,0 +1,70 @@
+// Unit tests of frontend/js/grouping.js (which strokes make which digit) and samples.js, under Node.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { groupStrokes, fitGroup, boundsOf, FILL, PEN_PER_EXTENT, MIN_PEN } from "../../../frontend/js/grouping.js";
+import { SAMPLES, placeSample } from "../../../frontend/js/samples.js";
+
+const line = (x0, y0, x1, y1, n = 10) => Array.from({ length: n + 1 }, (_, i) => [x0 + ((x1 - x0) * i) / n, y0 + ((y1 - y0) * i) / n]);
+/** A digit's strokes (unit box) placed at left, top with the given size. */
+const at = (strokes, left, top, width, height) => strokes.map((s) => s.map(([x, y]) => [left + x * width, top + y * height]));
+
+test("digits written side by side are separate groups, left to right", () => {
+  const two = at(SAMPLES[2], 0.1, 0.3, 0.2, 0.35);
+  const zero = at(SAMPLES[0], 0.36, 0.25, 0.2, 0.35); // baseline drifts up a little
+  const six = at(SAMPLES[6], 0.62, 0.32, 0.2, 0.35);
+  assert.deepEqual(groupStrokes([...two, ...zero, ...six]), [[0], [1], [2]]);
+});
+
+test("the strokes of one digit stay together: a 4's stem, a 5's flag, a 7's bar", () => {
+  const four = at(SAMPLES[4], 0.1, 0.3, 0.2, 0.35); // two strokes
+  const five = at(SAMPLES[5], 0.38, 0.3, 0.2, 0.35); // two strokes
+  const seven = [line(0.7, 0.3, 0.66, 0.65), line(0.62, 0.45, 0.74, 0.45)]; // stem, then a crossing bar
+  assert.deepEqual(groupStrokes([...four, ...five, ...seven]), [[0, 1], [2, 3], [4, 5]]);
+});
+
+test("strokes are grouped by where they are, not when they were drawn", () => {
+  const [fourCorner, fourStem] = at(SAMPLES[4], 0.5, 0.3, 0.2, 0.35);
+  const one = at(SAMPLES[1], 0.15, 0.3, 0.1, 0.35);
+  // the 4's corner, then the 1 to its left, then the 4's stem: [1] comes first, the 4 is strokes 0 and 2
+  assert.deepEqual(groupStrokes([fourCorner, ...one, fourStem]), [[1], [0, 2]]);
+});
+
+test("nearly touching digits stay apart; a vertical 1 beside another digit is its own", () => {
+  const one = [line(0.2, 0.3, 0.2, 0.7)];
+  const three = at(SAMPLES[3], 0.24, 0.3, 0.2, 0.4); // starts 0.04 right of the 1
+  assert.deepEqual(groupStrokes([...one, ...three]), [[0], [1]]);
+});
+
+test("one big digit in several strokes is one group", () => {
+  assert.deepEqual(groupStrokes(at(SAMPLES[4], 0.2, 0.1, 0.6, 0.8)), [[0, 1]]);
+  assert.deepEqual(groupStrokes([]), []);
+});
+
+test("fitGroup centres a group in the grid with its longer side FILL of it and the pen scaled alike", () => {
+  const strokes = [line(0.5, 0.2, 0.6, 0.4)]; // 0.1 wide, 0.2 tall
+  const { strokes: placed, pen } = fitGroup(strokes, 280);
+  const [left, top, right, bottom] = boundsOf(placed);
+  assert.ok(Math.abs(bottom - top - FILL * 280) < 1e-9);
+  assert.ok(Math.abs(right - left - FILL * 140) < 1e-9);
+  assert.ok(Math.abs((left + right) / 2 - 140) < 1e-9 && Math.abs((top + bottom) / 2 - 140) < 1e-9);
+  assert.ok(Math.abs(pen - Math.max(MIN_PEN, PEN_PER_EXTENT * 0.2) * (FILL * 280) / 0.2) < 1e-9);
+  // the same digit written anywhere and at any size is framed the same
+  const moved = fitGroup([line(2.0, 0.6, 2.3, 1.2)], 280);
+  assert.ok(moved.strokes[0].every(([x, y], i) => Math.abs(x - placed[0][i][0]) < 1e-6 && Math.abs(y - placed[0][i][1]) < 1e-6));
+});
+
+test("a tap (one point) is framed as a dot in the middle", () => {
+  const { strokes, pen } = fitGroup([[[0.3, 0.3]]], 280);
+  assert.deepEqual(strokes, [[[140, 140]]]);
+  assert.ok(pen > 0);
+});
+
+test("every sample digit is strokes of points inside its box", () => {
+  for (let digit = 0; digit <= 9; digit++) {
+    const placed = placeSample(digit, 1.0, 0.25, 0.5);
+    const [left, top, right, bottom] = boundsOf(placed);
+    assert.ok(left >= 1.0 - 1e-9 && right <= 1.0 + 0.3 + 1e-9, `sample ${digit} columns ${left}..${right}`);
+    assert.ok(top >= 0.25 - 0.03 && bottom <= 0.75 + 0.03, `sample ${digit} rows ${top}..${bottom}`);
+    assert.equal(groupStrokes(placed).length, 1, `sample ${digit} is one digit`);
+  }
+});
