@@ -37,10 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("epochs", "per_class", "negatives", "drawn_digits", "validation_negatives", "validation_drawn_digits", "seed"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
     p.add_argument("--hidden", type=int, nargs="+", default=list(defaults.hidden))
+    p.add_argument("--dropout", type=float, default=defaults.dropout)
+    p.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     args = p.parse_args(argv)
     recipe = dataclasses.replace(
         defaults,
         hidden=tuple(args.hidden),
+        dropout=args.dropout,
+        learning_rate=args.learning_rate,
         **{
             k: getattr(args, k)
             for k in ("epochs", "per_class", "negatives", "drawn_digits", "validation_negatives", "validation_drawn_digits", "seed")
@@ -60,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     positives = np.concatenate([mnist.train.images, train_drawn])
     rejector = train_rejector(recipe, positives, train_neg.images, lambda e, loss, s: say(f"epoch {e}: loss {loss:.4f} ({s:.0f} s)"))
-    open_set = fit_open_set(recipe, rejector, model, mnist.validation.images, mnist.validation.labels, val_drawn)
+    open_set = fit_open_set(recipe, rejector, model, mnist.validation.images, mnist.validation.labels, val_drawn, mnist.train.images)
 
     digits = judge(model, open_set, mnist.validation.images)
     drawn = judge(model, open_set, val_drawn)

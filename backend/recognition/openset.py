@@ -9,8 +9,9 @@ Two parts sit beside the digit model (which stays as trained):
   training split and digits drawn with a pen or in a font) against drawings that are not digits
   (negatives.py: letters, shapes, doodles, scribbles, pairs of digits) - the "background class" idea
   of Dhamija et al. 2018, kept as its own small network so the 3.8M-parameter digit model need not be
-  retrained. A drawing is a digit when P(digit) >= `threshold` and the calibrated confidence >=
-  `min_confidence`; both were chosen on validation digits and validation negatives only.
+  retrained. A drawing is a digit when P(digit) >= `threshold`, the calibrated confidence >=
+  `min_confidence` (both chosen on validation data only) and it holds at least `min_ink` (half the
+  ink of the faintest MNIST training digit: a speck is not a digit, and the rejector never saw one).
 
 Saved as rejector.npz + rejector.json beside model.npz; loading checks like backend/nn/weights.py
 (hash, shapes, dtype, finite values, allow_pickle=False) and that the card names the digit model it
@@ -96,12 +97,13 @@ def reliability(confidences: np.ndarray, correct: np.ndarray, bins: int = ECE_BI
 
 @dataclass(frozen=True)
 class OpenSet:
-    """Temperature T, the rejector network (784 -> ... -> 2; output 0 = P(digit)) and the two thresholds."""
+    """Temperature T, the rejector network (784 -> ... -> 2; output 0 = P(digit)) and the three thresholds."""
 
     temperature: float
     rejector: Network
     threshold: float
     min_confidence: float
+    min_ink: float = 0.0  # sum of the 784 pixel values
     card: dict[str, Any] = field(default_factory=dict)
 
     def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
@@ -113,11 +115,12 @@ class OpenSet:
         return self.rejector.predict_proba(np.asarray(images, dtype=np.float32))[:, 0]
 
     def is_digit(self, images: np.ndarray, calibrated: np.ndarray) -> np.ndarray:
-        """(B,) bool: the rejector's P(digit) and the calibrated confidence (B, 10 -> max) both clear their thresholds.
+        """(B,) bool: the rejector's P(digit), the calibrated confidence (B, 10 -> max) and the ink all clear their thresholds.
 
         A picture without any ink is never a digit.
         """
-        return decide(self.digit_scores(images), calibrated.max(axis=1), self.threshold, self.min_confidence) & images.any(axis=1)
+        enough_ink = (images.sum(axis=1) >= self.min_ink) & images.any(axis=1)
+        return decide(self.digit_scores(images), calibrated.max(axis=1), self.threshold, self.min_confidence) & enough_ink
 
 
 def decide(scores: np.ndarray, confidences: np.ndarray, threshold: float, min_confidence: float) -> np.ndarray:
@@ -150,6 +153,7 @@ def save_open_set(open_set: OpenSet, directory: str | os.PathLike, card: dict[st
             "temperature": open_set.temperature,
             "threshold": open_set.threshold,
             "min_confidence": open_set.min_confidence,
+            "min_ink": open_set.min_ink,
             "rejector": {
                 "layer_sizes": list(net.config.layer_sizes),
                 "activation": net.config.activation,
@@ -194,7 +198,7 @@ def load_open_set(directory: str | os.PathLike, digit_model_id: str | None = Non
         raise WeightsError(f"{card_path}: not valid JSON ({err})") from None
     if not isinstance(card, dict):
         raise WeightsError(f"{card_path}: the rejector card is not a JSON object")
-    needed = ("format_version", "temperature", "threshold", "min_confidence", "rejector", "weights_sha256", "digit_model_id")
+    needed = ("format_version", "temperature", "threshold", "min_confidence", "min_ink", "rejector", "weights_sha256", "digit_model_id")
     missing = [k for k in needed if k not in card]
     if missing:
         raise WeightsError(f"{card_path}: the rejector card lacks {missing}")
@@ -202,11 +206,11 @@ def load_open_set(directory: str | os.PathLike, digit_model_id: str | None = Non
         raise WeightsError(f"{card_path}: format_version {card['format_version']}, this code reads {FORMAT_VERSION}")
     if digit_model_id is not None and card["digit_model_id"] != digit_model_id:
         raise WeightsError(f"{card_path}: fitted for digit model {card['digit_model_id']!r}, but the model served is {digit_model_id!r}")
-    numbers = {k: card[k] for k in ("temperature", "threshold", "min_confidence")}
+    numbers = {k: card[k] for k in ("temperature", "threshold", "min_confidence", "min_ink")}
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in numbers.values()):
         raise WeightsError(f"{card_path}: temperature and thresholds must be finite numbers, got {numbers}")
-    if not (card["temperature"] > 0 and 0 <= card["threshold"] <= 1 and 0 <= card["min_confidence"] <= 1):
-        raise WeightsError(f"{card_path}: need temperature > 0 and thresholds in [0, 1], got {numbers}")
+    if not (card["temperature"] > 0 and 0 <= card["threshold"] <= 1 and 0 <= card["min_confidence"] <= 1 and card["min_ink"] >= 0):
+        raise WeightsError(f"{card_path}: need temperature > 0, thresholds in [0, 1] and min_ink >= 0, got {numbers}")
     weights_path = directory / card.get("weights_file", WEIGHTS_FILE)
     if not weights_path.is_file():
         raise WeightsError(f"{weights_path}: rejector weights not found")
@@ -214,7 +218,7 @@ def load_open_set(directory: str | os.PathLike, digit_model_id: str | None = Non
     if sha != card["weights_sha256"]:
         raise WeightsError(f"{weights_path}: SHA-256 {sha} does not match the {card['weights_sha256']} recorded in {card_path}")
     net = _build(card["rejector"], _read_arrays(weights_path), weights_path)
-    return OpenSet(float(card["temperature"]), net, float(card["threshold"]), float(card["min_confidence"]), card)
+    return OpenSet(float(card["temperature"]), net, float(card["threshold"]), float(card["min_confidence"]), float(card["min_ink"]), card)
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:

@@ -8,7 +8,8 @@ backend.nn's forward/backward and Adam, cosine schedule, dropout. Then, on valid
 T is fitted on the 5,000 validation digits, `threshold` is the P(digit) quantile that keeps
 `keep_mnist` of the validation digits and `keep_drawn` of validation drawn digits (the lower of the
 two), and `min_confidence` is the calibrated confidence below which at most `confidence_share` more
-of the validation digits is refused. What this module leaves out: files (openset.py), the command line.
+of the validation digits is refused; `min_ink` is half the ink of the faintest training digit.
+What this module leaves out: files (openset.py), the command line.
 """
 
 from __future__ import annotations
@@ -121,10 +122,16 @@ def fit_open_set(
     validation_images: np.ndarray,
     validation_labels: np.ndarray,
     drawn_validation: np.ndarray,
+    train_images: np.ndarray,
 ) -> OpenSet:
     temperature = fit_temperature(model.predict_proba(validation_images), validation_labels)
     threshold, min_confidence = choose_thresholds(recipe, rejector, temperature, model, validation_images, drawn_validation)
-    return OpenSet(temperature, rejector, threshold, min_confidence)
+    return OpenSet(temperature, rejector, threshold, min_confidence, min_ink=min_ink_of(train_images))
+
+
+def min_ink_of(digits: np.ndarray) -> float:
+    """Half the ink (sum of the 784 values) of the faintest of `digits` (N, 784)."""
+    return float(0.5 * digits.sum(axis=1).min())
 
 
 # --- measuring --------------------------------------------------------------------------------------------

@@ -54,15 +54,16 @@ def test_reliability_measures_the_gap_between_confidence_and_accuracy():
 
 def tiny_open_set(seed: int = 0) -> OpenSet:
     net = Network.initialise(NetworkConfig((784, 8, 2)), np.random.default_rng(seed))
-    return OpenSet(1.3, net, 0.4, 0.2)
+    return OpenSet(1.3, net, 0.4, 0.2, min_ink=9.5)
 
 
-def test_a_blank_picture_is_never_a_digit():
-    open_set = OpenSet(1.0, tiny_open_set().rejector, 0.0, 0.0)  # thresholds that accept anything with ink
-    images = np.zeros((2, 784), np.float32)
-    images[1, 300:310] = 1.0
-    calibrated = np.full((2, 10), 0.1, np.float32)
-    assert open_set.is_digit(images, calibrated).tolist() == [False, True]
+def test_a_blank_picture_or_a_speck_is_never_a_digit():
+    open_set = OpenSet(1.0, tiny_open_set().rejector, 0.0, 0.0, min_ink=10.0)  # thresholds that accept any drawing
+    images = np.zeros((3, 784), np.float32)
+    images[1, 300:309] = 1.0  # 9 pixels of ink: less than min_ink
+    images[2, 300:310] = 1.0  # 10: enough
+    calibrated = np.full((3, 10), 0.1, np.float32)
+    assert open_set.is_digit(images, calibrated).tolist() == [False, False, True]
 
 
 def test_save_and_load_give_the_same_decisions(tmp_path):
@@ -71,7 +72,7 @@ def test_save_and_load_give_the_same_decisions(tmp_path):
     loaded = load_open_set(tmp_path, digit_model_id="mlp-abc")
     images = np.random.default_rng(2).random((5, 784)).astype(np.float32)
     np.testing.assert_allclose(loaded.digit_scores(images), open_set.digit_scores(images), rtol=1e-6)
-    assert (loaded.temperature, loaded.threshold, loaded.min_confidence) == (1.3, 0.4, 0.2)
+    assert (loaded.temperature, loaded.threshold, loaded.min_confidence, loaded.min_ink) == (1.3, 0.4, 0.2, 9.5)
     assert not list(tmp_path.glob("*.tmp"))  # written atomically: no temporary left behind
 
 
