@@ -4,8 +4,8 @@ Served: server metadata (GET /v2), liveness and readiness (GET /v2/health/live, 
 model metadata and readiness (GET /v2/models/{name}[/versions/{version}][/ready]) and inference
 (POST /v2/models/{name}[/versions/{version}]/infer) with JSON tensors. The model's name is the
 MODEL_NAME setting ("mnist"); its one version is the card's model_id. It takes one input, "input",
-FP32 [-1, 784] (row-major data, flat or one array per image, values in [0, 1]) and gives one output,
-"probabilities", FP32 [-1, 10]. Errors are {"error": "..."} with 400 (404 for an unknown model), as
+FP32 [-1, 784] (row-major data, flat or one array per image, values in [0, 1]) and gives two outputs,
+"probabilities", FP32 [-1, 10] (calibrated), and "is_digit", BOOL [-1] (false: not a digit at all). Errors are {"error": "..."} with 400 (404 for an unknown model), as
 the protocol says. Left out: the binary tensor extension, model repository calls, and statistics.
 """
 
@@ -42,6 +42,8 @@ from backend.service.settings import SERVICE_NAME, SERVICE_VERSION, Settings
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "probabilities"
+IS_DIGIT_NAME = "is_digit"
+OUTPUT_NAMES = (OUTPUT_NAME, IS_DIGIT_NAME)
 DATATYPE = "FP32"
 V2_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "A malformed request; the message says what is wrong.", "model": V2Error},
@@ -119,7 +121,10 @@ def metadata(name: str, model: ServedModel) -> Response:
             "versions": [model.model_id],
             "platform": "numpy-mlp",
             "inputs": [{"name": INPUT_NAME, "datatype": DATATYPE, "shape": [-1, N_INPUTS]}],
-            "outputs": [{"name": OUTPUT_NAME, "datatype": DATATYPE, "shape": [-1, N_CLASSES]}],
+            "outputs": [
+                {"name": OUTPUT_NAME, "datatype": DATATYPE, "shape": [-1, N_CLASSES]},
+                {"name": IS_DIGIT_NAME, "datatype": "BOOL", "shape": [-1]},
+            ],
         }
     )
 
@@ -145,7 +150,8 @@ INFER_DOC = dict(
     responses=V2_ERRORS,
     openapi_extra=json_body(InferenceRequest, INFER_EXAMPLE),
     description="One input tensor `input`, FP32, shape [B, 784] with 1 <= B <= BATCH_MAX, data row-major (flat, "
-    "or one array of 784 per image), values in [0, 1] (0 = background, 1 = ink). Returns `probabilities`, FP32 [B, 10].",
+    "or one array of 784 per image), values in [0, 1] (0 = background, 1 = ink). Returns `probabilities`, FP32 [B, 10] "
+    "(calibrated), and `is_digit`, BOOL [B] (false: the image does not look like a digit); `outputs` may ask for either.",
 )
 
 
@@ -161,21 +167,23 @@ async def infer_version(name: str, model: VersionedModel, body: JsonBody, settin
 
 async def inference(name: str, model: ServedModel, body: bytes, batch_max: int, heavy_work: HeavyWork) -> Response:
     def run() -> dict[str, Any]:
-        request_id, images = read_infer_request(body, batch_max)
-        probabilities = model.predict(images).probabilities
+        request_id, images, wanted = read_infer_request(body, batch_max)
+        predictions = model.predict(images)
         response: dict[str, Any] = {"model_name": name, "model_version": model.model_id}
         if request_id is not None:
             response["id"] = request_id
-        response["outputs"] = [
-            {"name": OUTPUT_NAME, "shape": list(probabilities.shape), "datatype": DATATYPE, "data": probabilities.ravel()}
-        ]
+        tensors = {
+            OUTPUT_NAME: {"shape": list(predictions.probabilities.shape), "datatype": DATATYPE, "data": predictions.probabilities.ravel()},
+            IS_DIGIT_NAME: {"shape": [len(images)], "datatype": "BOOL", "data": predictions.is_digit.tolist()},
+        }
+        response["outputs"] = [{"name": output, **tensors[output]} for output in wanted]
         return response
 
     return json_response(await heavy_work.run(run))
 
 
-def read_infer_request(body: bytes, batch_max: int) -> tuple[str | None, Any]:
-    """Body of an infer call -> (its id or None, images (B, 784) float32); PayloadError if malformed."""
+def read_infer_request(body: bytes, batch_max: int) -> tuple[str | None, Any, tuple[str, ...]]:
+    """Body of an infer call -> (its id or None, images (B, 784) float32, the output names to return); PayloadError if malformed."""
     payload = parse_json(body)
     example = '{"inputs": [{"name": "input", "shape": [1, 784], "datatype": "FP32", "data": [...]}]}'
     inputs = field_of(payload, "inputs", example)
@@ -184,7 +192,7 @@ def read_infer_request(body: bytes, batch_max: int) -> tuple[str | None, Any]:
         raise PayloadError([error("string_type", ("body", "id"), f"id must be a string, got {json_type(request_id)}")])
     if not isinstance(inputs, list) or len(inputs) != 1:
         raise PayloadError([error("list_type", ("body", "inputs"), f"the model takes exactly one input tensor, {INPUT_NAME!r}")])
-    check_requested_outputs(payload.get("outputs"))
+    wanted = requested_outputs(payload.get("outputs"))
     tensor, loc = inputs[0], ("body", "inputs", 0)
     if not isinstance(tensor, dict):
         raise PayloadError([error("model_attributes_type", loc, f"an input tensor is an object like {example}")])
@@ -208,8 +216,8 @@ def read_infer_request(body: bytes, batch_max: int) -> tuple[str | None, Any]:
     if data and isinstance(data[0], list):  # one array per image
         if len(data) != n_images:
             raise PayloadError([error("value_error", (*loc, "data"), f"holds {len(data)} images; shape says {n_images}")])
-        return request_id, rows_to_matrix(data, lambda i: (*loc, "data", i), maybe_booleans)
-    return request_id, flat_to_matrix(data, n_images, (*loc, "data"), maybe_booleans)
+        return request_id, rows_to_matrix(data, lambda i: (*loc, "data", i), maybe_booleans), wanted
+    return request_id, flat_to_matrix(data, n_images, (*loc, "data"), maybe_booleans), wanted
 
 
 def check_shape(shape: Any, loc: tuple, batch_max: int) -> int:
@@ -221,8 +229,11 @@ def check_shape(shape: Any, loc: tuple, batch_max: int) -> int:
     return shape[0]
 
 
-def check_requested_outputs(outputs: Any) -> None:
+def requested_outputs(outputs: Any) -> tuple[str, ...]:
+    """The output names an infer call asks for, in the model's order; all of them when it names none."""
     if outputs is None:
-        return
-    if not isinstance(outputs, list) or not all(isinstance(o, dict) and o.get("name") == OUTPUT_NAME for o in outputs):
-        raise PayloadError([error("value_error", ("body", "outputs"), f"the model's only output is {OUTPUT_NAME!r}")])
+        return OUTPUT_NAMES
+    if not isinstance(outputs, list) or not all(isinstance(o, dict) and o.get("name") in OUTPUT_NAMES for o in outputs):
+        raise PayloadError([error("value_error", ("body", "outputs"), f"the model's outputs are {' and '.join(map(repr, OUTPUT_NAMES))}")])
+    asked = {o["name"] for o in outputs}
+    return tuple(name for name in OUTPUT_NAMES if name in asked) or OUTPUT_NAMES
