@@ -48,7 +48,7 @@ export function createView(root = document) {
       prediction.dataset.revision = String(revision);
       confidence.textContent = "No digit yet";
       doubt.hidden = true;
-      answer.classList.remove("unsure", "stale");
+      answer.classList.remove("unsure", "stale", "not-digit");
       setBars(null);
       previewContext.clearRect(0, 0, SIDE, SIDE);
       preview.dataset.empty = "true";
@@ -78,9 +78,23 @@ export function createView(root = document) {
       if (status.dataset.kind !== "ok") setStatus("busy", "Recognising…");
     },
 
-    /** The network's answer { digit, confidence, probabilities[10] } for the pad at `revision`. */
-    showResult({ digit, confidence: p, probabilities }, revision) {
+    /** The network's answer { digit, confidence, probabilities[10], isDigit } for the pad at `revision`. */
+    showResult({ digit, confidence: p, probabilities, isDigit = true }, revision) {
       prediction.dataset.revision = String(revision);
+      answer.classList.toggle("not-digit", !isDigit);
+      if (!isDigit) {
+        // no digit character at all: the best guess only in small print, the bars stay as they are
+        prediction.textContent = "?";
+        confidence.textContent = `Best guess: ${digit} (${percent(p)})`;
+        doubt.hidden = true;
+        doubt.textContent = "";
+        answer.classList.remove("unsure", "stale");
+        setBars(probabilities);
+        setStatus("ok", "That does not look like a digit. Draw one digit from 0 to 9.");
+        const spoken = "That does not look like a digit.";
+        if (announcer.textContent !== spoken) announcer.textContent = spoken;
+        return;
+      }
       const sorted = probabilities.map((q, d) => [q, d]).sort((a, b) => b[0] - a[0]);
       const unsure = p < UNSURE_BELOW;
       prediction.textContent = String(digit);
