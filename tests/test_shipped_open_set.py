@@ -28,9 +28,9 @@ def test_the_model_folder_stays_under_25_mb():
 def test_test_digits_are_accepted_and_held_out_drawings_turned_away(mnist_data):
     model, card = load_model(MODEL_DIR)
     open_set = load_open_set(MODEL_DIR, digit_model_id=card["model_id"])
-    digits = judge(model, open_set, mnist_data.test.images[:2000])
-    assert digits.accepted.mean() >= 0.985
-    assert (digits.predicted == mnist_data.test.labels[:2000])[digits.accepted].mean() >= 0.995
-    others = make_negatives(300, "report", seed=5, digits=mnist_data.test.images)
-    assert (~judge(model, open_set, others.images).accepted).mean() >= 0.8
+    digits = judge(model, open_set, mnist_data.test.images)
+    assert digits.accepted.mean() >= 0.99
+    assert (digits.predicted == mnist_data.test.labels)[digits.accepted].mean() >= 0.995
+    others = make_negatives(600, "report", seed=5, digits=mnist_data.test.images)
+    assert (~judge(model, open_set, others.images).accepted).mean() >= 0.75  # 83.4% on the README's 3,000
     np.testing.assert_allclose(digits.calibrated.sum(axis=1), 1.0, rtol=1e-5)

@@ -44,12 +44,13 @@ ECE_BINS = 15
 
 
 def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """softmax(log p / T) row by row: (B, 10) -> (B, 10), float32, rows summing to 1."""
-    logits = np.log(np.maximum(probabilities.astype(np.float64), 1e-30)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    scaled = np.exp(logits)
+    """softmax(log p / T) row by row, computed as p^(1/T) / sum p^(1/T): (B, 10) -> (B, 10) float32, rows summing to 1.
+
+    The max of each row is at least 1/10, so p^(1/T) never underflows to an all-zero row.
+    """
+    scaled = np.power(np.asarray(probabilities, dtype=np.float32), np.float32(1.0 / temperature))
     scaled /= scaled.sum(axis=1, keepdims=True)
-    return scaled.astype(np.float32)
+    return scaled
 
 
 def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
@@ -110,9 +111,30 @@ class OpenSet:
         """Calibrated probabilities (B, 10) from the digit model's (B, 10)."""
         return apply_temperature(probabilities, self.temperature)
 
+    def __post_init__(self) -> None:
+        # The serving forward pass keeps W(l)^T row-major (one image reads only the rows at its non-zero
+        # pixels, as backend/nn/model.py does) and folds the two softmax outputs into one difference:
+        # P(digit) = softmax(z)_0 = sigmoid(z_0 - z_1).
+        net = self.rejector
+        last_w, last_b = net.weights[-1], net.biases[-1]
+        object.__setattr__(self, "_weights_t", [np.ascontiguousarray(w.T) for w in net.weights[:-1]])
+        object.__setattr__(self, "_difference", (np.ascontiguousarray(last_w[0] - last_w[1]), float(last_b[0] - last_b[1])))
+
     def digit_scores(self, images: np.ndarray) -> np.ndarray:
-        """P(digit) (B,) float32 for images (B, 784) in [0, 1]."""
-        return self.rejector.predict_proba(np.asarray(images, dtype=np.float32))[:, 0]
+        """P(digit) (B,) float32 for images (B, 784) in [0, 1]; the same numbers as rejector.predict_proba(images)[:, 0]."""
+        a = np.asarray(images, dtype=np.float32)
+        if self.rejector.config.activation != "relu":
+            return self.rejector.predict_proba(a)[:, 0]
+        for l, (w_t, b) in enumerate(zip(self._weights_t, self.rejector.biases)):
+            if l == 0 and len(a) == 1:
+                used = np.flatnonzero(a[0])
+                a = a[:, used] @ w_t[used]  # (1,k)@(k,n1): only the rows of W(1)^T at the k inked pixels
+            else:
+                a = a @ w_t  # (B,n_in)@(n_in,n_out) -> (B,n_out)
+            a += b
+            np.maximum(a, 0, out=a)
+        w_difference, b_difference = self._difference
+        return (1.0 / (1.0 + np.exp(-(a @ w_difference + b_difference)))).astype(np.float32)
 
     def is_digit(self, images: np.ndarray, calibrated: np.ndarray) -> np.ndarray:
         """(B,) bool: the rejector's P(digit), the calibrated confidence (B, 10 -> max) and the ink all clear their thresholds.

@@ -53,8 +53,19 @@ def test_reliability_measures_the_gap_between_confidence_and_accuracy():
 
 
 def tiny_open_set(seed: int = 0) -> OpenSet:
-    net = Network.initialise(NetworkConfig((784, 8, 2)), np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    net = Network.initialise(NetworkConfig((784, 8, 6, 2)), rng)
+    for b in net.biases:
+        b[...] = rng.normal(0, 0.5, b.shape)  # non-zero biases, so every term of the forward pass is checked
     return OpenSet(1.3, net, 0.4, 0.2, min_ink=9.5)
+
+
+def test_the_serving_forward_pass_gives_the_networks_own_p_digit():
+    open_set = tiny_open_set(3)
+    images = np.random.default_rng(4).random((5, 784)).astype(np.float32) * (np.random.default_rng(5).random((5, 784)) > 0.8)
+    expected = open_set.rejector.predict_proba(images)[:, 0]
+    np.testing.assert_allclose(open_set.digit_scores(images), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(open_set.digit_scores(images[:1]), expected[:1], rtol=1e-5, atol=1e-6)  # one image: sparse path
 
 
 def test_a_blank_picture_or_a_speck_is_never_a_digit():
@@ -90,7 +101,7 @@ def corrupt(tmp_path, how: str) -> None:
         card["threshold"] = 3.0
         card_path.write_text(json.dumps(card))
     elif how == "shape":
-        card["rejector"]["layer_sizes"] = [784, 9, 2]
+        card["rejector"]["layer_sizes"] = [784, 9, 6, 2]
         card_path.write_text(json.dumps(card))
     elif how == "no-weights":
         weights_path.unlink()
