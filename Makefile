@@ -8,7 +8,7 @@ PORT ?= 8000
 MNIST_DIR ?= $(if $(wildcard ../shared/datasets/mnist),$(abspath ../shared/datasets/mnist),)
 export MNIST_DIR
 
-.PHONY: install dev browser run test lint format train evaluate bench-train bench-serve soak
+.PHONY: install dev browser fonts run test lint format train evaluate bench-train bench-serve soak
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +24,14 @@ install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 browser:
 	scripts/ensure_browser_tools.sh
+fonts:
+	scripts/ensure_fonts.sh
 
 run: install
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m backend.serve
 
 # style first (seconds), then every test; CI runs this target
-test: dev browser lint
+test: dev browser fonts lint
 	$(PY) -m pytest
 
 lint: dev
