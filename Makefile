@@ -8,7 +8,7 @@ PORT ?= 8000
 MNIST_DIR ?= $(if $(wildcard ../shared/datasets/mnist),$(abspath ../shared/datasets/mnist),)
 export MNIST_DIR
 
-.PHONY: install dev browser postgres run test test-containers lint format train evaluate bench-train bench-serve soak
+.PHONY: install dev browser postgres fonts run test test-containers lint format train evaluate bench-train bench-serve soak
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,14 @@ browser:
 postgres:
 	scripts/ensure_postgres.sh
 
+fonts:
+	scripts/ensure_fonts.sh
+
 run: install
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m backend.serve
 
 # style first (seconds), then every test; CI runs this target
-test: dev browser postgres lint
+test: dev browser postgres fonts lint
 	$(PY) -m pytest
 
 # real containers (tests/containers): installs Docker and Compose v2 if missing, starts dockerd unless one

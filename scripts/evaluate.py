@@ -5,6 +5,7 @@
     python scripts/evaluate.py --weights /tmp/fast --no-robustness
     python scripts/evaluate.py --how-it-learned  # the "how it learned" page's data and the README's charts
     python scripts/evaluate.py --data feedback.npz --json     # on collected corrections instead (scripts/export_feedback.py)
+    python scripts/evaluate.py --open-set --figures docs     # + the open-set report and its two pictures
 
 With --how-it-learned, writes frontend/data/how-it-learned.json (every preset's card figures and learning
 curve, the shipped model's confusion matrix and the test digits it gets wrong) and, with matplotlib
@@ -14,6 +15,9 @@ model_id, card_test_accuracy, and robustness (accuracy per distortion, see backe
 With --data FILE the images are that corrections file's instead of MNIST's test set: the report has
 data (file, sha256), accuracy, n, confusion and logged_accuracy (how often the answers given when the
 drawings were sent were right).
+--open-set adds "open_set" (backend/recognition/openset_report.py): test digits accepted and read right,
+calibration error, held-out non-digit drawings rejected per kind, font and shape, drawn digits; with
+--figures DIR it writes DIR/oscr.png and DIR/reliability.png (needs matplotlib, in the dev extra).
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from backend.paths import MODEL_DIR, PROJECT_ROOT
 from backend.recognition.corrections import CorrectionsError, digest_of, load_corrections
 from backend.recognition.evaluation import robustness_report, score_test_set
 from backend.recognition.learning import LEARNED_JSON, how_it_learned
+from backend.recognition.negatives import make_drawn_digits, make_negatives
+from backend.recognition.openset import load_open_set
+from backend.recognition.openset_report import open_set_report
 
 CHARTS_DIR = PROJECT_ROOT / "docs" / "how-it-learned"
 
@@ -46,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--learned-out", type=Path, default=LEARNED_JSON, help="where --how-it-learned writes its JSON")
     p.add_argument("--charts-out", type=Path, default=CHARTS_DIR, help="where --how-it-learned writes its PNG charts")
     p.add_argument("--data", type=Path, help="score on this corrections .npz (scripts/export_feedback.py) instead of MNIST's test set")
+    p.add_argument("--open-set", action="store_true", help="add the open-set report (rejector.json beside the weights)")
+    p.add_argument("--negatives", type=int, default=3000, help="held-out non-digit drawings for --open-set")
+    p.add_argument("--drawn-digits", type=int, default=2000, help="held-out drawn digits for --open-set")
+    p.add_argument("--seed", type=int, default=0, help="seed of the held-out drawings")
+    p.add_argument("--figures", type=Path, help="with --open-set: write oscr.png and reliability.png here")
     args = p.parse_args(argv)
 
     if args.how_it_learned:
@@ -67,6 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     if not args.no_robustness:
         report["robustness"] = robustness_report(model, test.images, test.labels)
+    if args.open_set:
+        negatives = make_negatives(args.negatives, "report", args.seed, digits=test.images)
+        drawn, drawn_labels = make_drawn_digits(args.drawn_digits, "report", args.seed)
+        open_set = load_open_set(args.weights, digit_model_id=card.get("model_id"))
+        report["open_set"] = open_set_report(model, open_set, test.images, test.labels, negatives, drawn, drawn_labels)
+        if args.figures:
+            draw_figures(report["open_set"], args.figures)
 
     if args.json:
         print(json.dumps(report))
@@ -74,7 +93,62 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model {report['model_id']}: test accuracy {report['accuracy']:.4f} on {report['n']} images")
     for name, value in report.get("robustness", {}).items():
         print(f"  {name:24s} {value:.4f}")
+    if "open_set" in report:
+        print_open_set(report["open_set"])
     return 0
+
+
+def print_open_set(r: dict) -> None:
+    t, n, d = r["mnist_test"], r["negatives"], r["drawn_digits"]
+    print(f"open set (T = {r['temperature']:.3f}, P(digit) >= {r['threshold']:.4f}, confidence >= {r['min_confidence']:.4f}):")
+    print(f"  MNIST test: accuracy {t['accuracy']:.4f}, accepted {t['accepted']:.4f}, accuracy on accepted {t['accuracy_on_accepted']:.4f}")
+    print(f"  ECE (15 bins): {t['ece']:.4f} calibrated, {t['ece_uncalibrated']:.4f} before")
+    print(f"  held-out non-digits rejected: {n['rejected']:.4f} of {n['n']}; OSCR AUC {r['oscr_auc']:.4f}")
+    for table in ("rejected_by_kind", "rejected_by_font", "rejected_by_shape"):
+        for name, v in n[table].items():
+            print(f"    {name:40s} {v['share']:.4f}  (n = {v['n']})")
+    print(f"  held-out drawn digits accepted and read right: {d['accepted_and_right']:.4f} of {d['n']}")
+
+
+def draw_figures(r: dict, folder: Path) -> None:
+    """oscr.png (CCR against FPR) and reliability.png (accuracy per confidence bin), written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
+    ax.plot(r["oscr"]["fpr"], r["oscr"]["ccr"], color="#1f4e9b")
+    chosen_fpr = 1 - r["negatives"]["rejected"]
+    ax.plot([chosen_fpr], [r["mnist_test"]["accepted_and_right"]], "o", color="#b45309", label="chosen threshold")
+    ax.set_xscale("log")
+    ax.set_xlim(1e-3, 1)
+    ax.set_ylim(0.9, 1.0)
+    ax.set_xlabel("false-accept rate (held-out non-digits accepted)")
+    ax.set_ylabel("correct-classification rate (MNIST test)")
+    ax.set_title("OSCR: digits read right vs non-digits let through")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="lower right")
+    _save(fig, folder / "oscr.png")
+    fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
+    for key, label, colour in (("reliability_uncalibrated", "before (T = 1)", "#9aa3b5"), ("reliability", "calibrated", "#1f4e9b")):
+        bins = r[key]
+        filled = [i for i, c in enumerate(bins["count"]) if c > 0]
+        ax.plot(
+            [bins["confidence"][i] for i in filled],
+            [bins["accuracy"][i] for i in filled],
+            "o-",
+            label=f"{label}, ECE {bins['ece']:.4f}",
+            color=colour,
+        )
+    ax.plot([0, 1], [0, 1], "--", color="#555", linewidth=1)
+    ax.set_xlabel("confidence (15 bins)")
+    ax.set_ylabel("accuracy in the bin")
+    ax.set_title("Reliability on the MNIST test set")
+    ax.legend(loc="upper left")
+    _save(fig, folder / "reliability.png")
+    plt.close("all")
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -42,7 +42,7 @@ def _example_one() -> list[float]:
 
 EXAMPLE_PIXELS = _example_one()
 EXAMPLE_PROBABILITIES = [0.0003, 0.9871, 0.0032, 0.0006, 0.0011, 0.0002, 0.0004, 0.0048, 0.0021, 0.0002]
-EXAMPLE_PREDICTION = {"digit": 1, "confidence": 0.9871, "probabilities": EXAMPLE_PROBABILITIES}
+EXAMPLE_PREDICTION = {"digit": 1, "confidence": 0.9871, "probabilities": EXAMPLE_PROBABILITIES, "is_digit": True}
 
 
 class PredictRequest(BaseModel):
@@ -54,9 +54,10 @@ class BatchRequest(BaseModel):
 
 
 class Prediction(BaseModel):
-    digit: int = Field(ge=0, le=9, description="The most likely digit.")
-    confidence: float = Field(ge=0, le=1, description="Its probability.")
+    digit: int = Field(ge=0, le=9, description="The most likely digit (only a best guess when is_digit is false).")
+    confidence: float = Field(ge=0, le=1, description="Its calibrated probability: of answers given with 0.9, about 9 in 10 are right.")
     probabilities: Probabilities
+    is_digit: bool = Field(description="False when the picture does not look like a digit at all (a letter, a shape, a scribble).")
 
     model_config = ConfigDict(json_schema_extra={"example": EXAMPLE_PREDICTION})
 
@@ -249,7 +250,11 @@ class ResponseOutput(BaseModel):
     name: str
     shape: list[int]
     datatype: str
-    data: list[float] | None = Field(None, description="Absent when the output travels as binary data (parameters.binary_data_size).")
+    data: list[float] | list[bool] | None = Field(
+        None,
+        description="FP32 numbers for probabilities, BOOL values for is_digit, row-major; absent when the output travels as binary "
+        "data (parameters.binary_data_size).",
+    )
     parameters: dict[str, Any] | None = None
 
 

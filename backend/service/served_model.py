@@ -1,9 +1,12 @@
-"""The served model in memory: the network, its card, and one predict function over a matrix.
+"""The served model in memory: the network, its card, its open-set parts, and one predict function over a matrix.
 
 The weights are read and checked by `load_served_model`, at start-up and when the repository
 (repository.py) swaps in new weights; a ServedModel never changes once made, so a request keeps the
-one it started with. What this module leaves out: parsing requests (payloads.py, images.py), which
-models there are (repository.py) and HTTP (routes/).
+one it started with. Beside model.npz, rejector.npz/.json (backend/recognition/openset.py) calibrate
+the probabilities and say whether each picture is a digit at all; a folder without them serves
+uncalibrated probabilities and calls every picture with ink a digit (logged at load). What this module
+leaves out: parsing requests (payloads.py, images.py), which models there are (repository.py) and
+HTTP (routes/).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 from backend.nn.model import Model
 from backend.nn.shapes import N_CLASSES, N_INPUTS
 from backend.nn.weights import WeightsError, load_model
+from backend.recognition.openset import OpenSet, has_open_set, load_open_set
 from backend.service.telemetry import PREDICTIONS
 
 logger = logging.getLogger(__name__)
@@ -25,21 +29,23 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Predictions:
-    """One row per image: probabilities (B, 10) float32, digits (B,) int64, confidences (B,) float32."""
+    """One row per image: probabilities (B, 10) float32, digits (B,) int64, confidences (B,) float32,
+    is_digit (B,) bool (False: the picture does not look like a digit; digit is then only the best guess)."""
 
     probabilities: np.ndarray
     digits: np.ndarray
     confidences: np.ndarray
+    is_digit: np.ndarray
 
     def as_dicts(self) -> list[dict[str, Any]]:
-        """[{"digit", "confidence", "probabilities"}] per image, ready for orjson.
+        """[{"digit", "confidence", "probabilities", "is_digit"}] per image, ready for orjson.
 
         Probabilities and confidence stay NumPy float32, which orjson writes in their shortest float32
         form (0.9989974, not 0.9989973902702332), so the confidence reads the same as its probability.
         """
         return [
-            {"digit": digit, "confidence": confidence, "probabilities": row}
-            for digit, confidence, row in zip(self.digits.tolist(), self.confidences, self.probabilities)
+            {"digit": digit, "confidence": confidence, "probabilities": row, "is_digit": is_digit}
+            for digit, confidence, row, is_digit in zip(self.digits.tolist(), self.confidences, self.probabilities, self.is_digit.tolist())
         ]
 
 
@@ -47,6 +53,7 @@ class Predictions:
 class ServedModel:
     model: Model
     card: dict[str, Any]
+    open_set: OpenSet | None = None
 
     @property
     def model_id(self) -> str:
@@ -56,10 +63,15 @@ class ServedModel:
         """Classify images (B, 784) float32 in [0, 1] (how the model goes about it: backend/nn/model.py)."""
         assert images.ndim == 2 and images.shape[1] == N_INPUTS, f"expected (B, {N_INPUTS}), got {images.shape}"
         probabilities = self.model.predict_proba(images)
+        if self.open_set is None:
+            is_digit = images.any(axis=1)
+        else:
+            probabilities = self.open_set.calibrate(probabilities)
+            is_digit = self.open_set.is_digit(images, probabilities)
         digits = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(digits)), digits]
         PREDICTIONS.count(digits)
-        return Predictions(probabilities, digits, confidences)
+        return Predictions(probabilities, digits, confidences, is_digit)
 
 
 def load_served_model(model_dir: Path) -> ServedModel:
@@ -79,4 +91,9 @@ def load_served_model(model_dir: Path) -> ServedModel:
     ):
         raise WeightsError(f"{Path(model_dir) / 'model.npz'}: the loaded network does not output probabilities")
     logger.info("model %s loaded from %s (%d parameters)", card.get("model_id"), model_dir, model.n_parameters)
-    return ServedModel(model, card)
+    if not has_open_set(model_dir):
+        logger.warning("no rejector in %s: probabilities are not calibrated and every picture with ink counts as a digit", model_dir)
+        return ServedModel(model, card)
+    open_set = load_open_set(model_dir, digit_model_id=card.get("model_id"))
+    logger.info("open set: temperature %.3f, P(digit) threshold %.4f", open_set.temperature, open_set.threshold)
+    return ServedModel(model, card, open_set)

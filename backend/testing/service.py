@@ -16,7 +16,9 @@ import httpx
 import numpy as np
 from PIL import Image, ImageDraw
 
+from backend.nn.weights import load_model
 from backend.paths import MODEL_DIR
+from backend.recognition.openset import load_open_set
 from backend.service.app import create_app
 from backend.service.settings import Settings
 
@@ -70,3 +72,21 @@ def mnist_png(pixels: np.ndarray, scale: int = 8) -> bytes:
     buffer = io.BytesIO()
     image.resize((28 * scale, 28 * scale), Image.NEAREST).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+class ShippedReference:
+    """The shipped model as the service answers with it, computed straight from backend.nn and
+    backend.recognition (no service code): calibrated probabilities (B, 10) and is_digit (B,)."""
+
+    def __init__(self) -> None:
+        self.model, card = load_model(MODEL_DIR)
+        self.open_set = load_open_set(MODEL_DIR, digit_model_id=card["model_id"])
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        return self.open_set.calibrate(self.model.predict_proba(images))
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        return self.predict_proba(images).argmax(axis=1)
+
+    def is_digit(self, images: np.ndarray) -> np.ndarray:
+        return self.open_set.is_digit(images, self.predict_proba(images))

@@ -55,17 +55,19 @@ function httpError(status, body) {
   return new ApiError(`The server had a problem (HTTP ${status}); retrying…`, { status, retryable: status >= 500 });
 }
 
-/** The answer of /predict, checked: { digit, confidence, probabilities[10] } (and is_digit when the server sends it). */
+/**
+ * The answer of /predict, checked: { digit, confidence, probabilities[10], isDigit }. isDigit is false
+ * when the server says the drawing is not a digit at all; a server that does not say counts as "digit".
+ */
 function checkPrediction(body) {
   const probabilities = body?.probabilities;
   const valid =
     Number.isInteger(body?.digit) && body.digit >= 0 && body.digit <= 9 &&
     Number.isFinite(body?.confidence) &&
-    Array.isArray(probabilities) && probabilities.length === 10 && probabilities.every(Number.isFinite);
+    Array.isArray(probabilities) && probabilities.length === 10 && probabilities.every(Number.isFinite) &&
+    (body.is_digit === undefined || typeof body.is_digit === "boolean");
   if (!valid) throw new ApiError("The server sent an unexpected answer.", { retryable: false });
-  // is_digit: false when the model judges the mark is not a digit at all (servers that judge it say so)
-  const judged = typeof body.is_digit === "boolean" ? { is_digit: body.is_digit } : {};
-  return { digit: body.digit, confidence: body.confidence, probabilities, ...judged };
+  return { digit: body.digit, confidence: body.confidence, probabilities, isDigit: body.is_digit !== false };
 }
 
 /** A path with ?model=NAME when a model was chosen. */

@@ -6,9 +6,9 @@
 const SIDE = 28;
 const percent = (p) => `${Math.round(p * 100)}%`;
 
-/** The number's text: each digit, or "?" where the prediction says it is not a digit (is_digit === false). */
+/** The number's text: each digit, or "?" where the prediction says it is not a digit (isDigit === false). */
 export function numberText(predictions) {
-  return predictions.map((p) => (p.is_digit === false ? "?" : String(p.digit))).join("");
+  return predictions.map((p) => (p.isDigit === false ? "?" : String(p.digit))).join("");
 }
 
 export function createNumberView(root = document) {
@@ -51,7 +51,7 @@ export function createNumberView(root = document) {
           paint(canvas, images[i]);
           const answer = document.createElement("span");
           answer.className = "digit-answer";
-          answer.textContent = prediction.is_digit === false ? "?" : String(prediction.digit);
+          answer.textContent = prediction.isDigit === false ? "?" : String(prediction.digit);
           const confidence = document.createElement("span");
           confidence.className = "digit-confidence";
           confidence.textContent = percent(prediction.confidence);

@@ -50,7 +50,7 @@ export function createView(root = document) {
       prediction.dataset.revision = String(revision);
       confidence.textContent = "No digit yet";
       doubt.hidden = true;
-      answer.classList.remove("unsure", "stale");
+      answer.classList.remove("unsure", "stale", "not-digit");
       setBars(null);
       previewContext.clearRect(0, 0, SIDE, SIDE);
       preview.dataset.empty = "true";
@@ -86,11 +86,25 @@ export function createView(root = document) {
     },
 
     /**
-     * The network's answer { digit, confidence, probabilities[10] } for the pad at `revision`; spoken
+     * The network's answer { digit, confidence, probabilities[10], isDigit } for the pad at `revision`; spoken
      * when `announce` (the answer is settled: no stroke is being drawn).
      */
-    showResult({ digit, confidence: p, probabilities }, revision, { announce = true } = {}) {
+    showResult({ digit, confidence: p, probabilities, isDigit = true }, revision, { announce = true } = {}) {
       prediction.dataset.revision = String(revision);
+      answer.classList.toggle("not-digit", !isDigit);
+      if (!isDigit) {
+        // no digit character at all: the best guess only in small print, the bars stay as they are
+        prediction.textContent = "?";
+        prediction.dataset.empty = "false";
+        confidence.textContent = `Best guess: ${digit} (${percent(p)})`;
+        doubt.hidden = true;
+        doubt.textContent = "";
+        answer.classList.remove("unsure", "stale");
+        setBars(probabilities);
+        setStatus("ok", "That does not look like a digit. Draw one digit from 0 to 9.");
+        if (announce) announcer.textContent = "That does not look like a digit.";
+        return;
+      }
       const sorted = probabilities.map((q, d) => [q, d]).sort((a, b) => b[0] - a[0]);
       const unsure = p < UNSURE_BELOW;
       prediction.textContent = String(digit);

@@ -50,13 +50,18 @@ def _batch_body_doc() -> dict[str, Any]:
     "/predict",
     summary="Recognise one digit from 784 pixels",
     description='Body: `{"pixels": [784 numbers]}`, the 28x28 digit row by row, 0.0 = background and 1.0 = ink '
-    "(white on black, as in MNIST), already framed the MNIST way (see /predict/image for raw pictures).",
+    "(white on black, as in MNIST), already framed the MNIST way (see /predict/image for raw pictures). "
+    "`is_digit` is false when the drawing does not look like a digit at all (a letter, a doodle); `digit` is then "
+    "only the best guess. 422 `no_ink` when every pixel is 0.",
     response_model=Prediction,
     responses=ERROR_RESPONSES,
     openapi_extra=json_body(PredictRequest, {"pixels": EXAMPLE_PIXELS}),
 )
 async def predict(body: JsonBody, slot: ChosenSlot) -> Response:
-    return json_response(await slot.batcher.predict(read_pixels(body)))
+    pixels = read_pixels(body)
+    if not pixels.any():
+        raise PayloadError([error("no_ink", ("body", "pixels"), "no ink: every pixel is 0, so there is no drawing to recognise")])
+    return json_response(await slot.batcher.predict(pixels))
 
 
 @router.post(
@@ -65,7 +70,7 @@ async def predict(body: JsonBody, slot: ChosenSlot) -> Response:
     description='Body: `{"images": [[784 numbers], ...]}` with 1 to BATCH_MAX images (default 1000). '
     "Or, for bulk scoring, `Content-Type: application/octet-stream` and the raw pixels, image after image, row by row: "
     "N x 784 bytes of uint8 (0-255), or N x 784 x 4 bytes of little-endian float32 in [0, 1] with `?dtype=float32`. "
-    "Returns one prediction per image, in order.",
+    "Returns one prediction per image, in order; an image without ink gets `is_digit: false`.",
     response_model=BatchResponse,
     responses=ERROR_RESPONSES,
     openapi_extra=_batch_body_doc(),
@@ -86,7 +91,7 @@ async def predict_batch(body: BatchBody, slot: ChosenSlot, settings: SettingsDep
     description="Body: the raw bytes of one PNG or JPEG file (`Content-Type: image/png` or `image/jpeg`; not "
     "multipart), any size up to IMAGE_MAX_PIXELS: a photo or scan of one digit, dark on light or light on dark. "
     "The server crops to the ink, scales it to 20 px and centres it by centre of mass in 28x28 (as MNIST was made) "
-    "and returns the prediction with the 784 pixels it used.",
+    "and returns the prediction with the 784 pixels it used; `is_digit` is false when it does not look like a digit.",
     response_model=ImagePrediction,
     responses={
         **MODEL_NOT_FOUND,

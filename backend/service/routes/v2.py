@@ -7,7 +7,8 @@ inference (POST /v2/models/{name}[/versions/{version}]/infer) and Triton's load 
 (POST /v2/repository/models/{name}/load: re-check that model's folder and swap in new weights; it
 needs ADMIN_TOKEN as a bearer token, see routes/admin.py). Every model of the repository
 (repository.py) is served by its name; its one version is its card's model_id. Each takes one input,
-"input", FP32 [-1, 784] (values in [0, 1]) and gives one output, "probabilities", FP32 [-1, 10].
+"input", FP32 [-1, 784] (values in [0, 1]) and gives two outputs, "probabilities", FP32 [-1, 10]
+(calibrated), and "is_digit", BOOL [-1] (false: not a digit at all).
 
 Tensors travel as JSON ("data": row-major, flat or one array per image) or with Triton's binary tensor
 extension: the body is the JSON header (Inference-Header-Content-Length bytes long) followed by each
@@ -60,6 +61,8 @@ from backend.service.settings import SERVICE_NAME, SERVICE_VERSION
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "probabilities"
+IS_DIGIT_NAME = "is_digit"
+OUTPUT_NAMES = (OUTPUT_NAME, IS_DIGIT_NAME)
 DATATYPE = "FP32"
 FP32 = np.dtype("<f4")
 EXTENSIONS = ["binary_tensor_data", "model_repository"]
@@ -182,7 +185,10 @@ def metadata(name: str, model: ServedModel) -> Response:
             "versions": [model.model_id],
             "platform": "numpy-mlp",
             "inputs": [{"name": INPUT_NAME, "datatype": DATATYPE, "shape": [-1, N_INPUTS]}],
-            "outputs": [{"name": OUTPUT_NAME, "datatype": DATATYPE, "shape": [-1, N_CLASSES]}],
+            "outputs": [
+                {"name": OUTPUT_NAME, "datatype": DATATYPE, "shape": [-1, N_CLASSES]},
+                {"name": IS_DIGIT_NAME, "datatype": "BOOL", "shape": [-1]},
+            ],
         }
     )
 
@@ -208,7 +214,8 @@ INFER_DOC = dict(
     responses=V2_ERRORS,
     openapi_extra=json_body(InferenceRequest, INFER_EXAMPLE),
     description="One input tensor `input`, FP32, shape [B, 784] with 1 <= B <= BATCH_MAX, data row-major (flat, "
-    "or one array of 784 per image), values in [0, 1] (0 = background, 1 = ink). Returns `probabilities`, FP32 [B, 10]. "
+    "or one array of 784 per image), values in [0, 1] (0 = background, 1 = ink). Returns `probabilities`, FP32 [B, 10] "
+    "(calibrated), and `is_digit`, BOOL [B] (false: the image does not look like a digit); `outputs` may ask for either. "
     "Binary tensors (Triton's extension): send `Inference-Header-Content-Length: <bytes of JSON>`, the JSON with "
     '`"parameters": {"binary_data_size": B*784*4}` on the input instead of `data`, then the little-endian float32 '
     'pixels; ask for binary outputs with `"parameters": {"binary_data_output": true}` on the request.',
@@ -227,25 +234,37 @@ async def infer_version(name: str, model: VersionedModel, body: InferBodyDep, se
 
 async def inference(name: str, model: ServedModel, body: InferBody, batch_max: int, heavy_work: HeavyWork) -> Response:
     def run() -> Response:
-        request_id, images, binary_output = read_infer_request(body, batch_max)
-        probabilities = model.predict(images).probabilities
+        request_id, images, wanted, binary_output = read_infer_request(body, batch_max)
+        predictions = model.predict(images)
         response: dict[str, Any] = {"model_name": name, "model_version": model.model_id}
         if request_id is not None:
             response["id"] = request_id
-        output: dict[str, Any] = {"name": OUTPUT_NAME, "shape": list(probabilities.shape), "datatype": DATATYPE}
+        tensors = {  # name -> (values, datatype, NumPy type of its binary form)
+            OUTPUT_NAME: (predictions.probabilities, DATATYPE, FP32),
+            IS_DIGIT_NAME: (predictions.is_digit, "BOOL", np.dtype(np.bool_)),
+        }
+        outputs, raws = [], []
+        for output in wanted:
+            values, datatype, binary_type = tensors[output]
+            entry: dict[str, Any] = {"name": output, "shape": list(values.shape), "datatype": datatype}
+            if binary_output:
+                raws.append(np.ascontiguousarray(values, dtype=binary_type).tobytes())
+                entry["parameters"] = {"binary_data_size": len(raws[-1])}
+            else:
+                entry["data"] = values.ravel() if datatype == DATATYPE else values.tolist()
+            outputs.append(entry)
+        response["outputs"] = outputs
         if not binary_output:
-            response["outputs"] = [{**output, "data": probabilities.ravel()}]
             return json_response(response)
-        raw = np.ascontiguousarray(probabilities, dtype=FP32).tobytes()
-        response["outputs"] = [{**output, "parameters": {"binary_data_size": len(raw)}}]
         header = orjson.dumps(response)
-        return Response(header + raw, media_type=OCTET_STREAM, headers={"Inference-Header-Content-Length": str(len(header))})
+        return Response(header + b"".join(raws), media_type=OCTET_STREAM, headers={"Inference-Header-Content-Length": str(len(header))})
 
     return await heavy_work.run(run)
 
 
-def read_infer_request(body: InferBody, batch_max: int) -> tuple[str | None, Any, bool]:
-    """An infer call -> (its id or None, images (B, 784) float32, whether outputs go back binary); PayloadError if malformed."""
+def read_infer_request(body: InferBody, batch_max: int) -> tuple[str | None, Any, tuple[str, ...], bool]:
+    """An infer call -> (its id or None, images (B, 784) float32, the output names to return, whether they go
+    back binary); PayloadError if malformed."""
     payload = parse_json(body.header)
     example = '{"inputs": [{"name": "input", "shape": [1, 784], "datatype": "FP32", "data": [...]}]}'
     inputs = field_of(payload, "inputs", example)
@@ -254,7 +273,7 @@ def read_infer_request(body: InferBody, batch_max: int) -> tuple[str | None, Any
         raise PayloadError([error("string_type", ("body", "id"), f"id must be a string, got {json_type(request_id)}")])
     if not isinstance(inputs, list) or len(inputs) != 1:
         raise PayloadError([error("list_type", ("body", "inputs"), f"the model takes exactly one input tensor, {INPUT_NAME!r}")])
-    binary_output = check_requested_outputs(payload.get("outputs"), payload.get("parameters"))
+    wanted, binary_output = requested_outputs(payload.get("outputs"), payload.get("parameters"))
     tensor, loc = inputs[0], ("body", "inputs", 0)
     if not isinstance(tensor, dict):
         raise PayloadError([error("model_attributes_type", loc, f"an input tensor is an object like {example}")])
@@ -285,8 +304,8 @@ def read_infer_request(body: InferBody, batch_max: int) -> tuple[str | None, Any
     if data and isinstance(data[0], list):  # one array per image
         if len(data) != n_images:
             raise PayloadError([error("value_error", (*loc, "data"), f"holds {len(data)} images; shape says {n_images}")])
-        return request_id, rows_to_matrix(data, lambda i: (*loc, "data", i), maybe_booleans), binary_output
-    return request_id, flat_to_matrix(data, n_images, (*loc, "data"), maybe_booleans), binary_output
+        return request_id, rows_to_matrix(data, lambda i: (*loc, "data", i), maybe_booleans), wanted, binary_output
+    return request_id, flat_to_matrix(data, n_images, (*loc, "data"), maybe_booleans), wanted, binary_output
 
 
 def binary_tensor(binary: bytes, size: Any, n_images: int, loc: tuple) -> np.ndarray:
@@ -326,20 +345,22 @@ def check_shape(shape: Any, loc: tuple, batch_max: int) -> int:
     return shape[0]
 
 
-def check_requested_outputs(outputs: Any, parameters: Any) -> bool:
-    """Check the requested outputs; True when the output is to go back as binary data."""
+def requested_outputs(outputs: Any, parameters: Any) -> tuple[tuple[str, ...], bool]:
+    """The output names an infer call asks for, in the model's order (all of them when it names none), and
+    whether they are to go back as binary data."""
     if parameters is not None and not isinstance(parameters, dict):
         raise PayloadError([error("dict_type", ("body", "parameters"), f"parameters must be an object, got {json_type(parameters)}")])
     binary = (parameters or {}).get("binary_data_output") is True
     if outputs is None:
-        return binary
-    if not isinstance(outputs, list) or not all(isinstance(o, dict) and o.get("name") == OUTPUT_NAME for o in outputs):
-        raise PayloadError([error("value_error", ("body", "outputs"), f"the model's only output is {OUTPUT_NAME!r}")])
+        return OUTPUT_NAMES, binary
+    if not isinstance(outputs, list) or not all(isinstance(o, dict) and o.get("name") in OUTPUT_NAMES for o in outputs):
+        raise PayloadError([error("value_error", ("body", "outputs"), f"the model's outputs are {' and '.join(map(repr, OUTPUT_NAMES))}")])
     for output in outputs:
         params = output.get("parameters")
         if isinstance(params, dict) and "binary_data" in params:
             binary = params["binary_data"] is True
-    return binary
+    asked = {o["name"] for o in outputs}
+    return tuple(name for name in OUTPUT_NAMES if name in asked) or OUTPUT_NAMES, binary
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], include_in_schema=False)

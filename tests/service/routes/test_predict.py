@@ -11,7 +11,6 @@ import numpy as np
 import orjson
 import pytest
 
-from backend.nn.weights import load_model
 from backend.paths import MODEL_DIR
 from backend.recognition.evaluation import score_test_set
 from backend.service.app import HEAVY_WORK_THREADS
@@ -20,6 +19,7 @@ from backend.service.served_model import ServedModel
 from backend.testing.service import (
     ONE,
     SEVEN,
+    ShippedReference,
     mnist_png,
     serve_asgi,
     settings_for,
@@ -33,8 +33,8 @@ JSON = {"content-type": "application/json"}
 
 @pytest.fixture(scope="module")
 def direct_model():
-    """The shipped model loaded straight from backend.nn, to compare the API against."""
-    return load_model(MODEL_DIR)[0]
+    """The shipped model and its calibration loaded straight from backend.nn/recognition, to compare the API against."""
+    return ShippedReference()
 
 
 def digit_like(seed: int) -> list[float]:
@@ -47,7 +47,8 @@ def digit_like(seed: int) -> list[float]:
 
 
 def assert_prediction(body: dict) -> None:
-    assert set(body) >= {"digit", "confidence", "probabilities"}
+    assert set(body) >= {"digit", "confidence", "probabilities", "is_digit"}
+    assert isinstance(body["is_digit"], bool)
     assert len(body["probabilities"]) == 10
     assert math.isclose(sum(body["probabilities"]), 1.0, abs_tol=1e-5)
     assert body["digit"] == int(np.argmax(body["probabilities"]))

@@ -6,10 +6,9 @@ import numpy as np
 import orjson
 import pytest
 
-from backend.nn.weights import load_model
 from backend.paths import MODEL_DIR
 from backend.service.schemas import EXAMPLE_PIXELS
-from backend.testing.service import serve_asgi, settings_for
+from backend.testing.service import ShippedReference, serve_asgi, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -47,7 +46,10 @@ async def test_model_metadata_describes_the_tensors(client):
     assert body["name"] == "mnist"
     assert body["versions"] == [MODEL_ID]
     assert body["inputs"] == [{"name": "input", "datatype": "FP32", "shape": [-1, 784]}]
-    assert body["outputs"] == [{"name": "probabilities", "datatype": "FP32", "shape": [-1, 10]}]
+    assert body["outputs"] == [
+        {"name": "probabilities", "datatype": "FP32", "shape": [-1, 10]},
+        {"name": "is_digit", "datatype": "BOOL", "shape": [-1]},
+    ]
     versioned = await client.get(f"/v2/models/mnist/versions/{MODEL_ID}")
     assert versioned.status_code == 200
     assert versioned.json() == body
@@ -78,17 +80,18 @@ async def test_only_the_versioned_paths_document_a_version(client):
 
 
 async def test_infer_flat_and_nested_data_give_the_models_probabilities(client):
-    model, _ = load_model(MODEL_DIR)
+    reference = ShippedReference()  # the shipped model with its calibration, straight from backend.nn/recognition
     rng = np.random.default_rng(0)
     images = (rng.random((3, 784)) * (rng.random((3, 784)) > 0.8)).tolist()
-    expected = model.predict_proba(np.array(images, dtype=np.float32))
+    expected = reference.predict_proba(np.array(images, dtype=np.float32))
     for data in ([v for row in images for v in row], images):
         status, body = await infer(client, {"id": "req-7", "inputs": [tensor(data, shape=[3, 784])]})
         assert status == 200
         assert body["id"] == "req-7"
         assert body["model_name"] == "mnist" and body["model_version"] == MODEL_ID
-        (output,) = body["outputs"]
+        output, is_digit = body["outputs"]
         assert (output["name"], output["shape"], output["datatype"]) == ("probabilities", [3, 10], "FP32")
+        assert (is_digit["name"], is_digit["shape"], is_digit["datatype"]) == ("is_digit", [3], "BOOL")
         assert np.allclose(np.array(output["data"]).reshape(3, 10), expected, atol=1e-6)
 
 

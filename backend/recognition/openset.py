@@ -1,0 +1,277 @@
+"""Open-set recognition: "is this a digit at all?", and a confidence that means what it says.
+
+Two parts sit beside the digit model (which stays as trained):
+
+- Temperature scaling (Guo et al. 2017): the model's averaged probabilities p (B, 10) become
+  p_T = softmax(log p / T), with the one scalar T fitted on the 5,000 validation digits by minimising
+  their negative log-likelihood. The argmax never changes; only how sure the answer claims to be.
+- A rejector: a small network of backend.nn, 784 -> hidden -> 2 softmax, trained on digits (MNIST's
+  training split and digits drawn with a pen or in a font) against drawings that are not digits
+  (negatives.py: letters, shapes, doodles, scribbles, pairs of digits) - the "background class" idea
+  of Dhamija et al. 2018, kept as its own small network so the 3.8M-parameter digit model need not be
+  retrained. A drawing is a digit when P(digit) >= `threshold`, the calibrated confidence >=
+  `min_confidence` (both chosen on validation data only) and it holds at least `min_ink` (half the
+  ink of the faintest MNIST training digit: a speck is not a digit, and the rejector never saw one).
+
+Saved as rejector.npz + rejector.json beside model.npz; loading checks like backend/nn/weights.py
+(hash, shapes, dtype, finite values, allow_pickle=False) and that the card names the digit model it
+was fitted for. What this module leaves out: making the drawings (negatives.py), HTTP (service/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.nn.network import Network, NetworkConfig
+from backend.nn.shapes import N_INPUTS
+from backend.nn.weights import WeightsError, file_sha256
+
+WEIGHTS_FILE = "rejector.npz"
+CARD_FILE = "rejector.json"
+FORMAT_VERSION = 1
+ECE_BINS = 15
+
+
+# --- calibration --------------------------------------------------------------------------------------
+
+
+def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """softmax(log p / T) row by row, computed as p^(1/T) / sum p^(1/T): (B, 10) -> (B, 10) float32, rows summing to 1.
+
+    The max of each row is at least 1/10, so p^(1/T) never underflows to an all-zero row.
+    """
+    scaled = np.power(np.asarray(probabilities, dtype=np.float32), np.float32(1.0 / temperature))
+    scaled /= scaled.sum(axis=1, keepdims=True)
+    return scaled
+
+
+def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The T in [0.05, 20] minimising the mean negative log-likelihood of labels (golden-section search on log T)."""
+
+    def nll(log_t: float) -> float:
+        p = apply_temperature(probabilities, float(np.exp(log_t)))
+        return float(-np.mean(np.log(np.maximum(p[np.arange(len(labels)), labels], 1e-30))))
+
+    low, high = np.log(0.05), np.log(20.0)
+    ratio = (np.sqrt(5) - 1) / 2
+    a, b = high - ratio * (high - low), low + ratio * (high - low)
+    fa, fb = nll(a), nll(b)
+    for _ in range(60):
+        if fa < fb:
+            high, b, fb = b, a, fa
+            a = high - ratio * (high - low)
+            fa = nll(a)
+        else:
+            low, a, fa = a, b, fb
+            b = low + ratio * (high - low)
+            fb = nll(b)
+    return float(np.exp((low + high) / 2))
+
+
+def reliability(confidences: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> dict[str, Any]:
+    """Expected calibration error over `bins` equal-width confidence bins, with each bin's figures.
+
+    ECE = sum over bins of (n_bin / N) |accuracy_bin - mean confidence_bin|.
+    """
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidences, edges[1:-1], right=True), 0, bins - 1)
+    count = np.bincount(which, minlength=bins)
+    conf_sum = np.bincount(which, weights=confidences, minlength=bins)
+    acc_sum = np.bincount(which, weights=correct.astype(np.float64), minlength=bins)
+    filled = count > 0
+    mean_conf = np.where(filled, conf_sum / np.maximum(count, 1), 0.0)
+    accuracy = np.where(filled, acc_sum / np.maximum(count, 1), 0.0)
+    ece = float(np.sum(count * np.abs(accuracy - mean_conf)) / max(len(confidences), 1))
+    return {"ece": ece, "edges": edges.tolist(), "count": count.tolist(), "confidence": mean_conf.tolist(), "accuracy": accuracy.tolist()}
+
+
+# --- the decision ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenSet:
+    """Temperature T, the rejector network (784 -> ... -> 2; output 0 = P(digit)) and the three thresholds."""
+
+    temperature: float
+    rejector: Network
+    threshold: float
+    min_confidence: float
+    min_ink: float = 0.0  # sum of the 784 pixel values
+    card: dict[str, Any] = field(default_factory=dict)
+
+    def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities (B, 10) from the digit model's (B, 10)."""
+        return apply_temperature(probabilities, self.temperature)
+
+    def __post_init__(self) -> None:
+        # The serving forward pass keeps W(l)^T row-major (one image reads only the rows at its non-zero
+        # pixels, as backend/nn/model.py does) and folds the two softmax outputs into one difference:
+        # P(digit) = softmax(z)_0 = sigmoid(z_0 - z_1).
+        net = self.rejector
+        last_w, last_b = net.weights[-1], net.biases[-1]
+        object.__setattr__(self, "_weights_t", [np.ascontiguousarray(w.T) for w in net.weights[:-1]])
+        object.__setattr__(self, "_difference", (np.ascontiguousarray(last_w[0] - last_w[1]), float(last_b[0] - last_b[1])))
+
+    def digit_scores(self, images: np.ndarray) -> np.ndarray:
+        """P(digit) (B,) float32 for images (B, 784) in [0, 1]; the same numbers as rejector.predict_proba(images)[:, 0]."""
+        a = np.asarray(images, dtype=np.float32)
+        if self.rejector.config.activation != "relu":
+            return self.rejector.predict_proba(a)[:, 0]
+        for l, (w_t, b) in enumerate(zip(self._weights_t, self.rejector.biases)):
+            if l == 0 and len(a) == 1:
+                used = np.flatnonzero(a[0])
+                a = a[:, used] @ w_t[used]  # (1,k)@(k,n1): only the rows of W(1)^T at the k inked pixels
+            else:
+                a = a @ w_t  # (B,n_in)@(n_in,n_out) -> (B,n_out)
+            a += b
+            np.maximum(a, 0, out=a)
+        w_difference, b_difference = self._difference
+        return (1.0 / (1.0 + np.exp(-(a @ w_difference + b_difference)))).astype(np.float32)
+
+    def is_digit(self, images: np.ndarray, calibrated: np.ndarray) -> np.ndarray:
+        """(B,) bool: the rejector's P(digit), the calibrated confidence (B, 10 -> max) and the ink all clear their thresholds.
+
+        A picture without any ink is never a digit.
+        """
+        enough_ink = (images.sum(axis=1) >= self.min_ink) & images.any(axis=1)
+        return decide(self.digit_scores(images), calibrated.max(axis=1), self.threshold, self.min_confidence) & enough_ink
+
+
+def decide(scores: np.ndarray, confidences: np.ndarray, threshold: float, min_confidence: float) -> np.ndarray:
+    return (scores >= threshold) & (confidences >= min_confidence)
+
+
+# --- saving and loading ---------------------------------------------------------------------------------
+
+
+def array_key(kind: str, layer: int) -> str:
+    return f"{kind}{layer}"  # W1, b1, W2, ... (layers count from 1, as in the math)
+
+
+def save_open_set(open_set: OpenSet, directory: str | os.PathLike, card: dict[str, Any]) -> Path:
+    """Write rejector.npz and rejector.json atomically (temporary names, then rename); return the card path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    net = open_set.rejector
+    arrays = {}
+    for l, (w, b) in enumerate(zip(net.weights, net.biases), start=1):
+        arrays[array_key("W", l)] = np.ascontiguousarray(w, dtype=np.float32)
+        arrays[array_key("b", l)] = np.ascontiguousarray(b, dtype=np.float32)
+    weights_tmp, card_tmp = _temporary(directory, WEIGHTS_FILE), _temporary(directory, CARD_FILE)
+    try:
+        with open(weights_tmp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        full_card = {
+            **card,
+            "format_version": FORMAT_VERSION,
+            "temperature": open_set.temperature,
+            "threshold": open_set.threshold,
+            "min_confidence": open_set.min_confidence,
+            "min_ink": open_set.min_ink,
+            "rejector": {
+                "layer_sizes": list(net.config.layer_sizes),
+                "activation": net.config.activation,
+                "output_activation": net.config.output_activation,
+            },
+            "weights_file": WEIGHTS_FILE,
+            "weights_sha256": file_sha256(weights_tmp),
+        }
+        card_tmp.write_text(json.dumps(full_card, indent=2) + "\n")
+        os.replace(weights_tmp, directory / WEIGHTS_FILE)
+        os.replace(card_tmp, directory / CARD_FILE)
+    finally:
+        weights_tmp.unlink(missing_ok=True)
+        card_tmp.unlink(missing_ok=True)
+    return directory / CARD_FILE
+
+
+def _temporary(directory: Path, name: str) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    os.close(fd)
+    os.chmod(tmp, 0o644)
+    return Path(tmp)
+
+
+def has_open_set(directory: str | os.PathLike) -> bool:
+    return (Path(directory) / CARD_FILE).is_file()
+
+
+def load_open_set(directory: str | os.PathLike, digit_model_id: str | None = None) -> OpenSet:
+    """Load and check rejector.json + rejector.npz; WeightsError naming the file on any problem.
+
+    With `digit_model_id`, the card must say it was fitted for that digit model (its temperature and
+    thresholds mean nothing for another).
+    """
+    directory = Path(directory)
+    card_path = directory / CARD_FILE
+    try:
+        card = json.loads(card_path.read_text())
+    except FileNotFoundError:
+        raise WeightsError(f"{card_path}: rejector card not found") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise WeightsError(f"{card_path}: not valid JSON ({err})") from None
+    if not isinstance(card, dict):
+        raise WeightsError(f"{card_path}: the rejector card is not a JSON object")
+    needed = ("format_version", "temperature", "threshold", "min_confidence", "min_ink", "rejector", "weights_sha256", "digit_model_id")
+    missing = [k for k in needed if k not in card]
+    if missing:
+        raise WeightsError(f"{card_path}: the rejector card lacks {missing}")
+    if card["format_version"] != FORMAT_VERSION:
+        raise WeightsError(f"{card_path}: format_version {card['format_version']}, this code reads {FORMAT_VERSION}")
+    if digit_model_id is not None and card["digit_model_id"] != digit_model_id:
+        raise WeightsError(f"{card_path}: fitted for digit model {card['digit_model_id']!r}, but the model served is {digit_model_id!r}")
+    numbers = {k: card[k] for k in ("temperature", "threshold", "min_confidence", "min_ink")}
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in numbers.values()):
+        raise WeightsError(f"{card_path}: temperature and thresholds must be finite numbers, got {numbers}")
+    if not (card["temperature"] > 0 and 0 <= card["threshold"] <= 1 and 0 <= card["min_confidence"] <= 1 and card["min_ink"] >= 0):
+        raise WeightsError(f"{card_path}: need temperature > 0, thresholds in [0, 1] and min_ink >= 0, got {numbers}")
+    weights_path = directory / card.get("weights_file", WEIGHTS_FILE)
+    if not weights_path.is_file():
+        raise WeightsError(f"{weights_path}: rejector weights not found")
+    sha = file_sha256(weights_path)
+    if sha != card["weights_sha256"]:
+        raise WeightsError(f"{weights_path}: SHA-256 {sha} does not match the {card['weights_sha256']} recorded in {card_path}")
+    net = _build(card["rejector"], _read_arrays(weights_path), weights_path)
+    return OpenSet(float(card["temperature"]), net, float(card["threshold"]), float(card["min_confidence"]), float(card["min_ink"]), card)
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
+        raise WeightsError(f"{path}: not a readable .npz archive ({err})") from None
+
+
+def _build(spec: Any, arrays: dict[str, np.ndarray], path: Path) -> Network:
+    try:
+        config = NetworkConfig(tuple(spec["layer_sizes"]), spec["activation"], spec["output_activation"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise WeightsError(f"{path}: the card's rejector is not a valid architecture ({err})") from None
+    sizes = config.layer_sizes
+    if sizes[0] != N_INPUTS or sizes[-1] != 2 or config.output_activation != "softmax":
+        raise WeightsError(f"{path}: a rejector maps {N_INPUTS} inputs to 2 softmax outputs, the card says {sizes}")
+    weights, biases = [], []
+    for l in range(1, len(sizes)):
+        for kind, shape, into in (("W", (sizes[l], sizes[l - 1]), weights), ("b", (sizes[l],), biases)):
+            key = array_key(kind, l)
+            array = arrays.get(key)
+            if array is None:
+                raise WeightsError(f"{path}: array {key} is missing")
+            if array.shape != shape or array.dtype != np.float32:
+                raise WeightsError(f"{path}: array {key} is {array.dtype}{array.shape}, the card implies float32{shape}")
+            if not np.isfinite(array).all():
+                raise WeightsError(f"{path}: array {key} holds NaN or infinite values")
+            into.append(array)
+    extra = set(arrays) - {array_key(k, l) for l in range(1, len(sizes)) for k in "Wb"}
+    if extra:
+        raise WeightsError(f"{path}: arrays not described by the card: {sorted(extra)}")
+    return Network(config, weights, biases)

@@ -1,0 +1,175 @@
+"""Fitting the open-set parts (openset.py) and measuring them: training data, the rejector, thresholds, OSCR.
+
+Recipe (RejectorRecipe, recorded in the card): positives are MNIST's 55,000 training digits plus
+digits drawn with a pen or in a training font (negatives.make_drawn_digits); negatives are
+negatives.make_negatives(split="train"). Both are distorted afresh every epoch with the digit model's
+own augmentation (backend.nn.augment), and classes are weighted equally. The network is trained with
+backend.nn's forward/backward and Adam, cosine schedule, dropout. Then, on validation data only:
+T is fitted on the 5,000 validation digits, `threshold` is the P(digit) quantile that keeps
+`keep_mnist` of the validation digits and `keep_drawn` of validation drawn digits (the lower of the
+two), and `min_confidence` is the calibrated confidence below which at most `confidence_share` more
+of the validation digits is refused; `min_ink` is half the ink of the faintest training digit.
+What this module leaves out: files (openset.py), the command line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from backend.nn.augment import AugmentConfig, augment
+from backend.nn.costs import output_delta
+from backend.nn.model import Model
+from backend.nn.network import Network, NetworkConfig
+from backend.nn.optimizers import Optimizer, OptimizerConfig, ScheduleConfig, scheduled_rate
+from backend.nn.shapes import N_INPUTS
+from backend.recognition.openset import OpenSet, decide, fit_temperature
+
+DIGIT, NOT_DIGIT = 0, 1  # the rejector's two outputs
+
+
+@dataclass(frozen=True)
+class RejectorRecipe:
+    hidden: tuple[int, ...] = (256, 256)
+    epochs: int = 15
+    per_class: int = 30_000  # images of each class per epoch, drawn afresh from the pool
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    dropout: float = 0.2
+    negatives: int = 40_000
+    drawn_digits: int = 10_000
+    validation_negatives: int = 4_000
+    validation_drawn_digits: int = 2_000
+    keep_mnist: float = 0.995
+    keep_drawn: float = 0.985
+    confidence_share: float = 0.003
+    augment: AugmentConfig = AugmentConfig(
+        rotation_deg=10.0, scale=0.1, shear=0.15, shift_px=1.5, elastic_alpha=20.0, stroke_probability=0.3
+    )
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def train_rejector(
+    recipe: RejectorRecipe,
+    positives: np.ndarray,
+    negatives: np.ndarray,
+    on_epoch: Callable[[int, float, float], None] | None = None,
+) -> Network:
+    """The rejector network (784 -> hidden -> 2 softmax) trained on positives (P, 784) vs negatives (N, 784).
+
+    Each epoch draws `per_class` images of each class afresh (with replacement only where a class
+    has fewer), so both weigh the same and an epoch costs the same whatever the pools' sizes.
+    on_epoch(epoch, mean loss, seconds) reports progress.
+    """
+    rng = np.random.default_rng(recipe.seed)
+    net = Network.initialise(NetworkConfig((N_INPUTS, *recipe.hidden, 2), activation="relu", output_activation="softmax"), rng)
+    optimizer = Optimizer(OptimizerConfig(name="adam", learning_rate=recipe.learning_rate), net.parameters)
+    size = recipe.per_class
+    batches = -(-2 * size // recipe.batch_size)
+    total, step = recipe.epochs * batches, 0
+    targets = np.zeros((2 * size, 2), dtype=np.float32)
+    targets[:size, DIGIT] = 1
+    targets[size:, NOT_DIGIT] = 1
+    for epoch in range(1, recipe.epochs + 1):
+        started = time.perf_counter()
+        pos = positives[rng.choice(len(positives), size, replace=len(positives) < size)]
+        neg = negatives[rng.choice(len(negatives), size, replace=len(negatives) < size)]
+        x = augment(np.concatenate([pos, neg]), rng, recipe.augment)
+        order = rng.permutation(2 * size)
+        running = 0.0
+        for b in range(batches):
+            idx = order[b * recipe.batch_size : (b + 1) * recipe.batch_size]
+            lr = scheduled_rate(recipe.learning_rate, ScheduleConfig(name="cosine", warmup=0.02), step / total)
+            cache = net.forward_train(x[idx], rng, recipe.dropout)
+            delta = output_delta("cross_entropy", net.output_activation, cache.output, targets[idx])
+            optimizer.step(net.backward(cache, delta), lr)
+            loss = float(-np.mean(np.log(np.maximum((cache.output * targets[idx]).sum(axis=1), 1e-12))))
+            running += (loss - running) / (b + 1)
+            step += 1
+        if on_epoch:
+            on_epoch(epoch, running, time.perf_counter() - started)
+    return net
+
+
+def choose_thresholds(
+    recipe: RejectorRecipe,
+    rejector: Network,
+    temperature: float,
+    model: Model,
+    mnist_validation: np.ndarray,
+    drawn_validation: np.ndarray,
+) -> tuple[float, float]:
+    """(threshold, min_confidence) from validation digits (M, 784) and validation drawn digits (D, 784) only."""
+    scores_mnist = rejector.predict_proba(mnist_validation)[:, DIGIT]
+    scores_drawn = rejector.predict_proba(drawn_validation)[:, DIGIT]
+    threshold = float(min(np.quantile(scores_mnist, 1 - recipe.keep_mnist), np.quantile(scores_drawn, 1 - recipe.keep_drawn)))
+    confidences = OpenSet(temperature, rejector, threshold, 0.0).calibrate(model.predict_proba(mnist_validation)).max(axis=1)
+    min_confidence = float(np.quantile(confidences, recipe.confidence_share))
+    return threshold, min_confidence
+
+
+def fit_open_set(
+    recipe: RejectorRecipe,
+    rejector: Network,
+    model: Model,
+    validation_images: np.ndarray,
+    validation_labels: np.ndarray,
+    drawn_validation: np.ndarray,
+    train_images: np.ndarray,
+) -> OpenSet:
+    temperature = fit_temperature(model.predict_proba(validation_images), validation_labels)
+    threshold, min_confidence = choose_thresholds(recipe, rejector, temperature, model, validation_images, drawn_validation)
+    return OpenSet(temperature, rejector, threshold, min_confidence, min_ink=min_ink_of(train_images))
+
+
+def min_ink_of(digits: np.ndarray) -> float:
+    """Half the ink (sum of the 784 values) of the faintest of `digits` (N, 784)."""
+    return float(0.5 * digits.sum(axis=1).min())
+
+
+# --- measuring --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What the open-set model says about images (B, 784): calibrated probabilities, P(digit), is_digit."""
+
+    calibrated: np.ndarray
+    scores: np.ndarray
+    accepted: np.ndarray
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self.calibrated.argmax(axis=1)
+
+
+def judge(model: Model, open_set: OpenSet, images: np.ndarray, chunk: int = 2_000) -> Judged:
+    parts = []
+    for i in range(0, len(images), chunk):
+        x = images[i : i + chunk]
+        calibrated = open_set.calibrate(model.predict_proba(x))
+        parts.append((calibrated, open_set.digit_scores(x), open_set.is_digit(x, calibrated)))
+    return Judged(*(np.concatenate(p) for p in zip(*parts)))
+
+
+def oscr_curve(known: Judged, labels: np.ndarray, unknown: Judged, open_set: OpenSet) -> dict[str, list[float]]:
+    """Open-set classification rate (Dhamija et al. 2018): as the P(digit) threshold sweeps, the share of
+    known digits accepted and read right (CCR) against the share of unknowns accepted (FPR); the
+    calibrated-confidence floor stays as chosen."""
+    thresholds = np.unique(
+        np.concatenate([[0.0, 1.0], np.quantile(np.concatenate([known.scores, unknown.scores]), np.linspace(0, 1, 400))])
+    )
+    right = known.predicted == labels
+    known_conf, unknown_conf = known.calibrated.max(axis=1), unknown.calibrated.max(axis=1)
+    ccr, fpr = [], []
+    for t in thresholds:
+        ccr.append(float(np.mean(decide(known.scores, known_conf, t, open_set.min_confidence) & right)))
+        fpr.append(float(np.mean(decide(unknown.scores, unknown_conf, t, open_set.min_confidence))))
+    return {"threshold": thresholds.tolist(), "ccr": ccr, "fpr": fpr}

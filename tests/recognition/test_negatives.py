@@ -1,0 +1,93 @@
+"""The non-digit drawings (negatives.py, sketches.py): framed like MNIST, reproducible, and split so the
+report set holds fonts, shapes and seeds the training and validation sets never see."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backend.nn.shapes import N_INPUTS
+from backend.recognition import negatives
+from backend.recognition.negatives import (
+    HELD_OUT_FONTS,
+    HELD_OUT_SHAPES,
+    KINDS,
+    TRAIN_FONTS,
+    TRAIN_SHAPES,
+    FontsMissingError,
+    make_drawn_digits,
+    make_negatives,
+)
+from backend.recognition.preprocess import centre_of_mass
+from backend.recognition.sketches import DIGIT_LIKE, LETTERS, SHAPES
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_data) -> np.ndarray:
+    return mnist_data.validation.images[:200]
+
+
+def test_negatives_are_framed_like_mnist_digits(digits):
+    drawn = make_negatives(60, "train", seed=1, digits=digits)
+    assert drawn.images.shape == (60, N_INPUTS) and drawn.images.dtype == np.float32
+    assert drawn.images.min() >= 0 and drawn.images.max() <= 1
+    for image in drawn.images:
+        field = image.reshape(28, 28)
+        assert field.max() > 0.5  # real ink, not a faint smear
+        rows, cols = centre_of_mass(field)
+        assert abs(rows - 14) < 2.5 and abs(cols - 14) < 2.5  # centred by ink_to_mnist, as the page does
+
+
+def test_every_kind_is_made_and_named(digits):
+    drawn = make_negatives(100, "train", seed=2, digits=digits)
+    assert set(drawn.kind_of(1)) == {kind.name for kind in KINDS}
+    assert len(drawn.labels) == 100
+
+
+def test_the_same_seed_draws_the_same_set_and_splits_differ(digits):
+    first = make_negatives(30, "validation", seed=3, digits=digits)
+    again = make_negatives(30, "validation", seed=3, digits=digits)
+    other = make_negatives(30, "train", seed=3, digits=digits)
+    np.testing.assert_array_equal(first.images, again.images)
+    assert first.labels == again.labels
+    assert not np.array_equal(first.images, other.images)
+
+
+def test_the_report_split_uses_only_held_out_fonts_and_shapes(digits):
+    report = make_negatives(200, "report", seed=0, digits=digits)
+    train = make_negatives(200, "train", seed=0, digits=digits)
+    held_out_fonts = {name.rsplit(".", 1)[0] for name in HELD_OUT_FONTS}
+    train_fonts = {name.rsplit(".", 1)[0] for name in TRAIN_FONTS}
+    for drawn, fonts, shapes in ((report, held_out_fonts, set(HELD_OUT_SHAPES)), (train, train_fonts, set(TRAIN_SHAPES))):
+        details = drawn.kind_of(2)
+        assert {d.split("/")[1] for d in details if d.startswith("font_letters/")} <= fonts
+        assert {d.split("/")[1] for d in details if d.startswith("shapes/")} <= shapes
+    assert not held_out_fonts & train_fonts
+    assert not set(HELD_OUT_SHAPES) & set(TRAIN_SHAPES) and set(HELD_OUT_SHAPES) <= set(SHAPES)
+
+
+def test_letters_that_people_read_as_digits_are_never_negatives():
+    assert not DIGIT_LIKE & set(LETTERS)
+    assert {"O", "o", "I", "l", "Z", "S"} <= DIGIT_LIKE
+    assert {"X", "B", "A"} <= set(LETTERS)
+
+
+def test_drawn_digits_are_labelled_digits():
+    images, labels = make_drawn_digits(40, "train", seed=0)
+    assert images.shape == (40, N_INPUTS)
+    assert set(labels.tolist()) <= set(range(10)) and len(set(labels.tolist())) > 5
+
+
+def test_digit_pairs_need_digits_to_pair():
+    with pytest.raises(AssertionError, match="MNIST digits"):
+        make_negatives(20, "train", seed=0, digits=None)
+
+
+def test_missing_fonts_are_named_with_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(negatives, "FONT_DIRS", (tmp_path,))
+    negatives.font_path.cache_clear()
+    try:
+        with pytest.raises(FontsMissingError, match="report fonts"):
+            negatives.fonts_for("report")
+    finally:
+        negatives.font_path.cache_clear()

@@ -1,0 +1,48 @@
+"""The open-set command lines: a tiny train_rejector run writes a rejector beside a digit model, and
+evaluate.py --open-set reports on it and draws the two figures; a folder without a digit model is refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+from backend.paths import MODEL_DIR, PROJECT_ROOT
+
+TINY = ["--epochs", "1", "--per-class", "400", "--negatives", "300", "--drawn-digits", "100"]
+TINY += ["--validation-negatives", "200", "--validation-drawn-digits", "100", "--hidden", "16"]
+
+
+def run(script: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / script), *args], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600
+    )
+
+
+def test_train_rejector_then_evaluate_the_open_set(tmp_path):
+    for name in ("model.npz", "model.json"):
+        shutil.copy(MODEL_DIR / name, tmp_path / name)
+    trained = run("scripts/train_rejector.py", "--weights", str(tmp_path), *TINY)
+    assert trained.returncode == 0, trained.stderr
+    card = json.loads((tmp_path / "rejector.json").read_text())
+    assert card["recipe"]["hidden"] == [16] and card["recipe"]["epochs"] == 1
+    assert card["digit_model_id"] == json.loads((MODEL_DIR / "model.json").read_text())["model_id"]
+    assert 0.95 <= card["validation"]["mnist_accepted"] <= 1.0  # thresholds keep ~99% of validation digits
+
+    evaluated = run(
+        "scripts/evaluate.py", "--weights", str(tmp_path), "--json", "--no-robustness", "--open-set", "--negatives", "200",
+        "--drawn-digits", "100", "--figures", str(tmp_path / "figures"),
+    )  # fmt: skip
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads(evaluated.stdout)["open_set"]
+    assert report["negatives"]["n"] == 200 and set(report["negatives"]["rejected_by_kind"]) >= {"shapes", "font_letters", "scribbles"}
+    assert 0 <= report["mnist_test"]["ece"] <= 1 and report["mnist_test"]["n"] == 10_000
+    assert (tmp_path / "figures" / "oscr.png").stat().st_size > 1000
+    assert (tmp_path / "figures" / "reliability.png").stat().st_size > 1000
+
+
+def test_train_rejector_names_a_folder_without_a_digit_model(tmp_path):
+    result = run("scripts/train_rejector.py", "--weights", str(tmp_path), *TINY)
+    assert result.returncode != 0
+    assert str(tmp_path) in result.stderr and "model card not found" in result.stderr
