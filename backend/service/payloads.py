@@ -67,6 +67,32 @@ def json_type(value: Any) -> str:
     )
 
 
+def brief(value: Any, depth: int = 3, width: int = 80) -> str:
+    """A client's value for an error message: repr-like, containers below `depth` levels shown as [...]
+    or {...}, at most 8 items per container and `width` characters in all.
+
+    Never recursive past `depth`, so a value nested a thousand levels deep (which orjson accepts) costs
+    no more than a flat one; plain repr() would hit Python's recursion limit.
+    """
+
+    def show(item: Any, levels: int) -> str:
+        if isinstance(item, list):
+            if levels == 0:
+                return "[...]"
+            return "[" + ", ".join(show(x, levels - 1) for x in item[:8]) + (", ..." if len(item) > 8 else "") + "]"
+        if isinstance(item, dict):
+            if levels == 0:
+                return "{...}"
+            shown = ", ".join(f"{show(k, 0)}: {show(x, levels - 1)}" for k, x in list(item.items())[:8])
+            return "{" + shown + (", ..." if len(item) > 8 else "") + "}"
+        if isinstance(item, str) and len(item) > width:
+            return repr(item[:width])
+        return repr(item)
+
+    text = show(value, depth)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def parse_json(body: bytes) -> Any:
     """Parse a JSON body; raise PayloadError (json_invalid, with the position) if it is not JSON.
 

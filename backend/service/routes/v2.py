@@ -20,6 +20,7 @@ from backend.service.dependencies import HeavyWork, HeavyWorkDep, JsonBody, Mode
 from backend.service.errors import protocol_route
 from backend.service.payloads import (
     PayloadError,
+    brief,
     error,
     field_of,
     flat_to_matrix,
@@ -65,7 +66,7 @@ def find_model(model: ServedModel, settings: Settings, name: str, version: str |
     if name == settings.model_name and (version is None or version == model.model_id):
         return model
     served = f"{settings.model_name!r} (version {model.model_id!r})"
-    asked = repr(name) if version is None else f"{name!r} version {version!r}"
+    asked = brief(name) if version is None else f"{brief(name)} version {brief(version)}"
     raise HTTPException(404, f"no model {asked}; this server serves {served}")
 
 
@@ -192,9 +193,11 @@ def read_infer_request(body: bytes, batch_max: int) -> tuple[str | None, Any]:
     if missing:
         raise PayloadError([error("missing", (*loc, missing[0]), f"the input tensor lacks {', '.join(missing)}")])
     if tensor["name"] != INPUT_NAME:
-        raise PayloadError([error("value_error", (*loc, "name"), f"unknown input {tensor['name']!r}; the model's input is {INPUT_NAME!r}")])
+        raise PayloadError(
+            [error("value_error", (*loc, "name"), f"unknown input {brief(tensor['name'])}; the model's input is {INPUT_NAME!r}")]
+        )
     if tensor["datatype"] != DATATYPE:
-        raise PayloadError([error("value_error", (*loc, "datatype"), f"datatype must be {DATATYPE!r}, got {tensor['datatype']!r}")])
+        raise PayloadError([error("value_error", (*loc, "datatype"), f"datatype must be {DATATYPE!r}, got {brief(tensor['datatype'])}")])
     parameters = tensor.get("parameters")
     if parameters is not None and not isinstance(parameters, dict):
         raise PayloadError([error("dict_type", (*loc, "parameters"), f"parameters must be an object, got {json_type(parameters)}")])
@@ -215,7 +218,7 @@ def read_infer_request(body: bytes, batch_max: int) -> tuple[str | None, Any]:
 def check_shape(shape: Any, loc: tuple, batch_max: int) -> int:
     """Shape must be [B, 784] with 1 <= B <= batch_max; returns B."""
     if not (isinstance(shape, list) and len(shape) == 2 and all(type(n) is int for n in shape) and shape[1] == N_INPUTS):
-        raise PayloadError([error("value_error", loc, f"shape must be [B, {N_INPUTS}] (B images of 28x28 pixels), got {shape!r}")])
+        raise PayloadError([error("value_error", loc, f"shape must be [B, {N_INPUTS}] (B images of 28x28 pixels), got {brief(shape)}")])
     if not 1 <= shape[0] <= batch_max:
         raise PayloadError([error("value_error", loc, f"the batch size must be 1 to {batch_max}, got {shape[0]}")])
     return shape[0]
