@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 
 from backend.nn.weights import WeightsError
 from backend.service.batcher import MicroBatcher
+from backend.service.dependencies import BodyBudget
 from backend.service.errors import install_default_handlers
 from backend.service.middleware import MetricsMiddleware, SecurityHeadersMiddleware
 from backend.service.routes import docs, meta, metrics, predict, v2
@@ -67,6 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             raise
     app.state.batcher = MicroBatcher(app.state.model)
     app.state.heavy_work_limiter = anyio.CapacityLimiter(HEAVY_WORK_THREADS)
+    app.state.body_budget = BodyBudget(settings.buffered_max_bytes)
     yield
     logger.info("application shutdown: no request is in flight any more")
 

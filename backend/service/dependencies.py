@@ -7,15 +7,21 @@ app's lifespan (app.py) and kept on `app.state`; these dependencies hand them to
 handler reads `app.state` itself. Every dependency here is `async def`: FastAPI runs a plain `def`
 dependency in its thread pool, which would cost a thread hop per request.
 
-The request body is a dependency too: `read_body` reads it under the BODY_MAX_BYTES cap (a declared
+The request body is a dependency too: `read_body` reads it under the route's cap (a declared
 Content-Length over the cap is refused before a byte is read; a body sent without one is cut at the
-chunk that crosses it), `JsonBody` first requires a JSON Content-Type, `ImageBody` a PNG or JPEG one. Both raise HTTPException,
-which each router's error boundary turns into its protocol's error shape (see errors.py).
+chunk that crosses it), `JsonBody` (a batch: BODY_MAX_BYTES) and `DigitJsonBody` (one digit: what 784
+numbers need, with headroom) first require a JSON Content-Type, `ImageBody` a PNG or JPEG one.
+Every body is held against the worker's BodyBudget (BUFFERED_MAX_BYTES, all in-flight requests
+together) from before its first byte is read until its request is answered: a request that would
+take the worker over it gets 503 with Retry-After, so memory stays bounded however many clients
+start uploads and stall (the protocol's body timeout then cuts the stalled ones off). All raise
+HTTPException, which each router's error boundary turns into its protocol's error shape (see errors.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, TypeVar
 
 import anyio
@@ -23,7 +29,7 @@ from fastapi import Depends, HTTPException, Request
 
 from backend.service.batcher import MicroBatcher
 from backend.service.served_model import ServedModel
-from backend.service.settings import Settings
+from backend.service.settings import Settings, body_cap_for
 
 T = TypeVar("T")
 JSON_TYPES = ("application/json",)
@@ -67,8 +73,41 @@ def media_type(request: Request) -> str | None:
 
 
 def is_json(media: str | None) -> bool:
-    # no Content-Type at all is read as JSON, as FastAPI does; a declared other type is refused
-    return media is None or media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
+    # no Content-Type is refused too: a cross-site form or fetch may send a body without one and no CORS preflight
+    return media is not None and (media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json")))
+
+
+class BodyBudget:
+    """Bytes of request bodies one worker may hold at once, all in-flight requests together.
+
+    Used only from the event loop's thread, so plain arithmetic needs no lock.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    def take(self, n: int) -> None:
+        """Hold n more bytes, or HTTPException 503 (Retry-After) if that would go over the limit."""
+        if self.held + n > self.limit:
+            raise HTTPException(
+                503,
+                f"the server is busy reading other requests ({self.held} of its {self.limit} bytes of buffer in use): retry shortly",
+                headers={"Retry-After": "1", "Connection": "close"},
+            )
+        self.held += n
+
+    def give_back(self, n: int) -> None:
+        self.held -= n
+
+    @asynccontextmanager
+    async def holding(self, request: Request, max_bytes: int) -> AsyncIterator[bytes]:
+        """The body read under max_bytes, held against this budget until the block ends."""
+        held = [0]
+        try:
+            yield await read_body(request, max_bytes, self, held)
+        finally:
+            self.give_back(held[0])
 
 
 def body_too_large(text: str) -> HTTPException:
@@ -76,36 +115,71 @@ def body_too_large(text: str) -> HTTPException:
     return HTTPException(413, text, headers={"Connection": "close"})
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The whole body, or HTTPException 413 as soon as it is known to be over max_bytes."""
+async def read_body(request: Request, max_bytes: int, budget: BodyBudget | None = None, held: list[int] | None = None) -> bytes:
+    """The whole body, or HTTPException 413 as soon as it is known to be over max_bytes.
+
+    With a budget, the declared length is taken from it before reading (503 if it cannot be), and
+    bytes beyond it as they arrive; held[0] counts what was taken, for the caller to give back.
+    """
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise body_too_large(f"the request body ({declared} bytes) is over the limit of {max_bytes} bytes")
+    held = held if held is not None else [0]
+    if budget is not None and declared.isdigit():
+        budget.take(int(declared))
+        held[0] += int(declared)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
             raise body_too_large(f"the request body is over the limit of {max_bytes} bytes")
+        if budget is not None and size > held[0]:
+            budget.take(size - held[0])
+            held[0] = size
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-async def get_image_body(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> bytes:
+async def get_body_budget(request: Request) -> BodyBudget:
+    return request.app.state.body_budget
+
+
+async def get_image_body(
+    request: Request, settings: Annotated[Settings, Depends(get_settings)], budget: Annotated[BodyBudget, Depends(get_body_budget)]
+) -> AsyncIterator[bytes]:
     """The raw bytes of a PNG or JPEG upload; 415 for any other declared type (checked before reading)."""
     media = media_type(request)
     if media not in IMAGE_TYPES:
         raise HTTPException(
             415, f"send the picture as image/png or image/jpeg (raw bytes, not multipart), not {media or 'no Content-Type'}"
         )
-    return await read_body(request, settings.body_max_bytes)
+    async with budget.holding(request, settings.body_max_bytes) as body:
+        yield body
 
 
-async def get_json_body(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> bytes:
-    """The raw bytes of a body declared as JSON (or not declared at all); 415 for any other type."""
+def require_json(request: Request) -> None:
     media = media_type(request)
     if not is_json(media):
-        raise HTTPException(415, f"send the body as application/json, not {media}")
-    return await read_body(request, settings.body_max_bytes)
+        raise HTTPException(415, f"send the body as application/json, not {media or 'without a Content-Type'}")
+
+
+async def get_json_body(
+    request: Request, settings: Annotated[Settings, Depends(get_settings)], budget: Annotated[BodyBudget, Depends(get_body_budget)]
+) -> AsyncIterator[bytes]:
+    """The raw bytes of a body declared as JSON, up to a batch's cap; 415 for any other type or none."""
+    require_json(request)
+    async with budget.holding(request, settings.body_max_bytes) as body:
+        yield body
+
+
+DIGIT_BODY_MAX_BYTES = body_cap_for(1)  # one digit's 784 numbers, written as long as a float can be, plus headroom
+
+
+async def get_digit_json_body(request: Request, budget: Annotated[BodyBudget, Depends(get_body_budget)]) -> AsyncIterator[bytes]:
+    """The raw bytes of a JSON body that carries one digit: capped at DIGIT_BODY_MAX_BYTES; 415 for any other type."""
+    require_json(request)
+    async with budget.holding(request, DIGIT_BODY_MAX_BYTES) as body:
+        yield body
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -114,3 +188,4 @@ BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
 HeavyWorkDep = Annotated[HeavyWork, Depends(get_heavy_work)]
 ImageBody = Annotated[bytes, Depends(get_image_body)]
 JsonBody = Annotated[bytes, Depends(get_json_body)]
+DigitJsonBody = Annotated[bytes, Depends(get_digit_json_body)]

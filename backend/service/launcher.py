@@ -43,7 +43,7 @@ from backend.service.settings import (
 logger = logging.getLogger(__name__)
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-WORKER_CLASS = "uvicorn_worker.UvicornWorker"
+WORKER_CLASS = "backend.service.protocol.GuardedUvicornWorker"  # uvicorn_worker.UvicornWorker with limits and read timeouts
 
 
 def main() -> int:

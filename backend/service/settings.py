@@ -13,6 +13,11 @@ beyond host, port, workers, log level and the shutdown grace period.
     BATCH_MAX        most images in one /predict/batch or V2 infer (1000)
     BODY_MAX_BYTES   request-body cap                             (sized for the largest legal batch)
     IMAGE_MAX_PIXELS most pixels (width x height) of an upload    (40 megapixels)
+    BUFFERED_MAX_BYTES  request bytes one worker holds at once, all requests together (1.5 x BODY_MAX_BYTES); 503 beyond
+    MAX_HEAD_BYTES   request line + headers                      (32 KiB; 431 beyond)
+    MAX_HEADERS      headers per request                          (100; 431 beyond)
+    HEAD_TIMEOUT_S   seconds for the request line + headers to arrive (5; 408 and close)
+    BODY_TIMEOUT_S   seconds a request body may go without a byte (5; the connection is closed)
     MODEL_NAME       the model's name in the V2 inference protocol (mnist)
     LOG_LEVEL        critical / error / warning / info / debug   (info)
     SHUTDOWN_TIMEOUT_S  seconds SIGTERM waits for in-flight requests (10)
@@ -71,6 +76,11 @@ class Settings(BaseModel):
     batch_max: int = Field(1000, ge=1, le=100_000)
     body_max_bytes: int = Field(0, ge=0, description="0 means: sized from batch_max")
     image_max_pixels: int = Field(40_000_000, ge=1)
+    buffered_max_bytes: int = Field(0, ge=0, description="0 means: 1.5 x body_max_bytes")
+    max_head_bytes: int = Field(32 * 1024, ge=1024)
+    max_headers: int = Field(100, ge=10)
+    head_timeout_s: float = Field(5.0, gt=0)
+    body_timeout_s: float = Field(5.0, gt=0)
     model_name: str = Field("mnist", pattern=r"^[A-Za-z0-9_.-]+$")
     log_level: LogLevel = "info"
     shutdown_timeout_s: float = Field(10.0, gt=0)
@@ -101,6 +111,12 @@ class Settings(BaseModel):
             raise ValueError(
                 f"BODY_MAX_BYTES={self.body_max_bytes} is below the {needed} bytes that a legal batch of "
                 f"BATCH_MAX={self.batch_max} images may need"
+            )
+        if self.buffered_max_bytes == 0:
+            object.__setattr__(self, "buffered_max_bytes", self.body_max_bytes * 3 // 2)
+        elif self.buffered_max_bytes < self.body_max_bytes:
+            raise ValueError(
+                f"BUFFERED_MAX_BYTES={self.buffered_max_bytes} is below BODY_MAX_BYTES={self.body_max_bytes}: no large request could ever be read"
             )
         return self
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, HTTPException, Response
 
-from backend.service.dependencies import IMAGE_TYPES, BatcherDep, HeavyWorkDep, ImageBody, JsonBody, ModelDep, SettingsDep
+from backend.service.dependencies import IMAGE_TYPES, BatcherDep, DigitJsonBody, HeavyWorkDep, ImageBody, JsonBody, ModelDep, SettingsDep
 from backend.service.images import (
     EmptyImageError,
     ImageTooLargeError,
@@ -48,7 +48,7 @@ router = APIRouter(tags=["predict"])
     responses=ERROR_RESPONSES,
     openapi_extra=json_body(PredictRequest, {"pixels": EXAMPLE_PIXELS}),
 )
-async def predict(body: JsonBody, batcher: BatcherDep) -> Response:
+async def predict(body: DigitJsonBody, batcher: BatcherDep) -> Response:
     return json_response(await batcher.predict(read_pixels(body)))
 
 

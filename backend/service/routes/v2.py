@@ -49,6 +49,10 @@ V2_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No model of that name and version.", "model": V2Error},
     413: {"description": "The body is over BODY_MAX_BYTES.", "model": V2Error},
     415: {"description": "The body is not declared as JSON.", "model": V2Error},
+    503: {
+        "description": "The worker holds BUFFERED_MAX_BYTES of request bodies already: retry after Retry-After seconds.",
+        "model": V2Error,
+    },
 }
 
 

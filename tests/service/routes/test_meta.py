@@ -16,6 +16,8 @@ pytestmark = pytest.mark.anyio
 
 CARD = orjson.loads((MODEL_DIR / "model.json").read_bytes())
 
+JSON = {"Content-Type": "application/json"}
+
 
 async def test_health_names_the_loaded_model(client):
     response = await client.get("/health")
@@ -81,8 +83,8 @@ async def test_metrics_count_requests_by_route_and_predictions_by_digit(client):
         return float(match.group(1)) if match else 0.0
 
     before = (await client.get("/metrics")).text
-    answer = (await client.post("/predict", content=orjson.dumps({"pixels": EXAMPLE_PIXELS}))).json()
-    await client.post("/predict", content=b"{")
+    answer = (await client.post("/predict", content=orjson.dumps({"pixels": EXAMPLE_PIXELS}), headers=JSON)).json()
+    await client.post("/predict", content=b"{", headers=JSON)
     response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
@@ -115,7 +117,7 @@ async def test_static_page_is_served_at_the_root_with_security_headers(client):
 async def test_security_headers_are_on_api_answers_and_errors_too(client):
     for response in (
         await client.get("/health"),
-        await client.post("/predict", content=b"[]"),
+        await client.post("/predict", content=b"[]", headers=JSON),
         await client.get("/no-such-file.txt"),
         await client.get("/docs"),
     ):
