@@ -20,12 +20,14 @@ HTTPException, which each router's error boundary turns into its protocol's erro
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, HTTPException, Request
+from starlette.requests import ClientDisconnect
 
 from backend.service.batcher import MicroBatcher
 from backend.service.served_model import ServedModel
@@ -49,7 +51,7 @@ async def get_batcher(request: Request) -> MicroBatcher:
 
 
 async def get_heavy_work(request: Request) -> HeavyWork:
-    return HeavyWork(request.app.state.heavy_work_limiter)
+    return HeavyWork(request.app.state.heavy_work_limiter, request)
 
 
 class HeavyWork:
@@ -57,13 +59,55 @@ class HeavyWork:
 
     The event loop keeps answering other requests meanwhile. The limit bounds memory: a queued
     request holds only its raw body, not the Python lists and arrays that parsing it makes.
+    Work whose client has hung up is not started (ClientDisconnect, counted as 499 by the metrics);
+    while it runs, `client_gone()` turns true once the client has gone, for work that can stop
+    half-way (decoding a picture checks it at each read and between steps).
     """
 
-    def __init__(self, limiter: anyio.CapacityLimiter) -> None:
+    WATCH_INTERVAL_S = 0.05
+
+    def __init__(self, limiter: anyio.CapacityLimiter, request: Request | None = None) -> None:
         self.limiter = limiter
+        self.request = request
+        self._gone = threading.Event()
+
+    def client_gone(self) -> bool:
+        return self._gone.is_set()
 
     async def run(self, work: Callable[[], T]) -> T:
-        return await anyio.to_thread.run_sync(work, limiter=self.limiter)
+        async with self.limiter:
+            if self.request is None:
+                return await anyio.to_thread.run_sync(work)
+            if await self.request.is_disconnected():
+                raise ClientDisconnect
+            return await self._run_watched(work, self.request)
+
+    async def _run_watched(self, work: Callable[[], T], request: Request) -> T:
+        # the work's own exception is carried out of the task group by hand: raised inside it, anyio
+        # would wrap it in an ExceptionGroup that the error handlers do not know
+        outcome: list[tuple[bool, Any]] = []
+
+        def captured() -> None:
+            try:
+                outcome.append((True, work()))
+            except Exception as err:
+                outcome.append((False, err))
+
+        async with anyio.create_task_group() as watching:
+            watching.start_soon(self._watch, request)
+            try:
+                await anyio.to_thread.run_sync(captured)
+            finally:
+                watching.cancel_scope.cancel()
+        succeeded, value = outcome[0]
+        if not succeeded:
+            raise value
+        return value
+
+    async def _watch(self, request: Request) -> None:
+        while not await request.is_disconnected():
+            await anyio.sleep(self.WATCH_INTERVAL_S)
+        self._gone.set()
 
 
 def media_type(request: Request) -> str | None:

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import io
 import math
+import time
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -28,11 +30,21 @@ from backend.recognition.preprocess import EmptyImageError, gray_to_ink, ink_to_
 
 FORMATS = ("PNG", "JPEG")
 WORKING_SIDE = 1024  # far more than the 20 px the digit ends up as; bounds memory for huge photos
+REDUCIBLE_MODES = ("L", "LA", "RGB", "RGBA", "I")
 
 # Pillow only warns between MAX_IMAGE_PIXELS and twice that; in this service any bomb is an error
 warnings.simplefilter("error", Image.DecompressionBombWarning)
 
-__all__ = ["EmptyImageError", "ImageError", "ImageTooLargeError", "InvalidImageError", "image_to_pixels", "decode_gray"]
+__all__ = [
+    "Abandoned",
+    "DecodeTimeoutError",
+    "EmptyImageError",
+    "ImageError",
+    "ImageTooLargeError",
+    "InvalidImageError",
+    "image_to_pixels",
+    "decode_gray",
+]
 
 
 class ImageError(ValueError):
@@ -47,20 +59,58 @@ class ImageTooLargeError(ImageError):
     """More pixels than the configured limit."""
 
 
-def image_to_pixels(data: bytes, max_pixels: int) -> np.ndarray:
+class DecodeTimeoutError(ImageError):
+    """Decoding took longer than its budget (e.g. a PNG of millions of empty chunks)."""
+
+
+class Abandoned(Exception):
+    """The work was given up half-way because no one waits for its answer any more (the client hung up)."""
+
+
+class _GuardedReader(io.BytesIO):
+    """The upload as a file that Pillow reads from; each read checks the time budget and whether to stop.
+
+    Pillow's PNG and JPEG readers read their input a chunk or a buffer at a time, so a decode that
+    runs past its deadline, or that no one waits for any more, is stopped at its next read.
+    """
+
+    def __init__(self, data: bytes, deadline: float, should_stop: Callable[[], bool], budget_s: float) -> None:
+        super().__init__(data)
+        self._deadline, self._should_stop, self._budget_s = deadline, should_stop, budget_s
+
+    def read(self, size: int | None = -1) -> bytes:
+        if time.monotonic() > self._deadline:
+            raise DecodeTimeoutError(f"the image took more than {self._budget_s:g} s to decode")
+        if self._should_stop():
+            raise Abandoned
+        return super().read(size)
+
+
+def never() -> bool:
+    return False
+
+
+def image_to_pixels(data: bytes, max_pixels: int, budget_s: float = math.inf, should_stop: Callable[[], bool] = never) -> np.ndarray:
     """PNG or JPEG bytes -> the MNIST-framed digit as (784,) float32 in [0, 1].
 
-    Raises InvalidImageError, ImageTooLargeError, or EmptyImageError when there is no ink.
+    Raises InvalidImageError, ImageTooLargeError, DecodeTimeoutError (decoding took over budget_s),
+    EmptyImageError when there is no ink, or Abandoned when should_stop() said so between steps.
     """
-    return ink_to_mnist(gray_to_ink(decode_gray(data, max_pixels)))
+    gray = decode_gray(data, max_pixels, budget_s, should_stop)
+    if should_stop():
+        raise Abandoned
+    return ink_to_mnist(gray_to_ink(gray))
 
 
-def decode_gray(data: bytes, max_pixels: int) -> np.ndarray:
+def decode_gray(data: bytes, max_pixels: int, budget_s: float = math.inf, should_stop: Callable[[], bool] = never) -> np.ndarray:
     """PNG or JPEG bytes -> grey levels (H, W) float64 in [0, 1] (0 = black), H and W <= WORKING_SIDE."""
     if not data:
         raise InvalidImageError("the request body is empty: send the bytes of a PNG or JPEG file")
+    source = _GuardedReader(data, time.monotonic() + budget_s, should_stop, budget_s)
     try:
-        image = Image.open(io.BytesIO(data), formats=FORMATS)
+        image = Image.open(source, formats=FORMATS)
+    except (DecodeTimeoutError, Abandoned):
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageTooLargeError(f"the image has more than {_refusal_limit(max_pixels) / 1e6:g} megapixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
@@ -77,10 +127,15 @@ def decode_gray(data: bytes, max_pixels: int) -> np.ndarray:
             image.draft(image.mode, (WORKING_SIDE, WORKING_SIDE))  # DCT scaling: decode at 1/2, 1/4 or 1/8 size
         image = ImageOps.exif_transpose(image)  # also loads the pixels
         image.load()
+    except (DecodeTimeoutError, Abandoned):
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageTooLargeError(f"the image has more than {_refusal_limit(max_pixels) / 1e6:g} megapixels") from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         raise InvalidImageError(f"the {image.format} image cannot be decoded ({err})") from None
+    # reduced first where Pillow can (the usual modes), so no full-size copy in another mode is ever made
+    if image.mode in REDUCIBLE_MODES:
+        return _gray_levels(_common_mode(_reduce(image)))
     return _gray_levels(_reduce(_common_mode(image)))
 
 

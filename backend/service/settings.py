@@ -12,7 +12,9 @@ beyond host, port, workers, log level and the shutdown grace period.
     CORS_ORIGINS     comma-separated origins allowed cross-origin (none: same origin only)
     BATCH_MAX        most images in one /predict/batch or V2 infer (1000)
     BODY_MAX_BYTES   request-body cap                             (sized for the largest legal batch)
-    IMAGE_MAX_PIXELS most pixels (width x height) of an upload    (40 megapixels)
+    IMAGE_MAX_PIXELS most pixels (width x height) of an upload    (12 megapixels: a phone photo; decoding
+                     takes at most about 6.5 bytes a pixel, so ~80 MB per worker at this limit)
+    IMAGE_DECODE_TIMEOUT_S  seconds an upload may take to decode (2; 422 beyond)
     BUFFERED_MAX_BYTES  request bytes one worker holds at once, all requests together (1.5 x BODY_MAX_BYTES); 503 beyond
     MAX_HEAD_BYTES   request line + headers                      (32 KiB; 431 beyond)
     MAX_HEADERS      headers per request                          (100; 431 beyond)
@@ -75,7 +77,8 @@ class Settings(BaseModel):
     cors_origins: tuple[str, ...] = ()
     batch_max: int = Field(1000, ge=1, le=100_000)
     body_max_bytes: int = Field(0, ge=0, description="0 means: sized from batch_max")
-    image_max_pixels: int = Field(40_000_000, ge=1)
+    image_max_pixels: int = Field(12_000_000, ge=1)
+    image_decode_timeout_s: float = Field(2.0, gt=0)
     buffered_max_bytes: int = Field(0, ge=0, description="0 means: 1.5 x body_max_bytes")
     max_head_bytes: int = Field(32 * 1024, ge=1024)
     max_headers: int = Field(100, ge=10)

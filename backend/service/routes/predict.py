@@ -14,9 +14,12 @@ from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Response
+from starlette.requests import ClientDisconnect
 
 from backend.service.dependencies import IMAGE_TYPES, BatcherDep, DigitJsonBody, HeavyWorkDep, ImageBody, JsonBody, ModelDep, SettingsDep
 from backend.service.images import (
+    Abandoned,
+    DecodeTimeoutError,
     EmptyImageError,
     ImageTooLargeError,
     InvalidImageError,
@@ -79,7 +82,7 @@ async def predict_batch(body: JsonBody, model: ModelDep, settings: SettingsDep, 
     responses={
         413: {"description": "The body is over BODY_MAX_BYTES, or the image over IMAGE_MAX_PIXELS.", "model": Message},
         415: {"description": "The Content-Type is not image/png or image/jpeg.", "model": Message},
-        422: {"description": "Not a decodable PNG/JPEG, or no ink in it.", "model": ValidationErrorBody},
+        422: {"description": "Not a decodable PNG/JPEG, too slow to decode, or no ink in it.", "model": ValidationErrorBody},
     },
     openapi_extra={
         "requestBody": {
@@ -90,7 +93,7 @@ async def predict_batch(body: JsonBody, model: ModelDep, settings: SettingsDep, 
 )
 async def predict_image(body: ImageBody, model: ModelDep, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
     def classify() -> dict[str, Any]:
-        pixels = image_to_pixels(body, settings.image_max_pixels)
+        pixels = image_to_pixels(body, settings.image_max_pixels, settings.image_decode_timeout_s, heavy_work.client_gone)
         prediction = model.predict(pixels[np.newaxis, :]).as_dicts()[0]
         return {**prediction, "pixels": pixels}
 
@@ -100,5 +103,9 @@ async def predict_image(body: ImageBody, model: ModelDep, settings: SettingsDep,
         raise HTTPException(413, str(err)) from None
     except InvalidImageError as err:
         raise PayloadError([error("image_invalid", ("body",), str(err))]) from None
+    except DecodeTimeoutError as err:
+        raise PayloadError([error("image_too_slow", ("body",), str(err))]) from None
+    except Abandoned:
+        raise ClientDisconnect from None  # no one to answer: counted as 499
     except EmptyImageError as err:
         raise PayloadError([error("image_empty", ("body",), str(err))]) from None
