@@ -19,12 +19,12 @@ import anyio
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
-from starlette.staticfiles import StaticFiles
 
 from backend.nn.weights import WeightsError
 from backend.service.batcher import MicroBatcher
 from backend.service.dependencies import BodyBudget
 from backend.service.errors import install_default_handlers
+from backend.service.methods import add_method_fallbacks, frontend_mount
 from backend.service.middleware import MetricsMiddleware, SecurityHeadersMiddleware
 from backend.service.routes import docs, meta, metrics, predict, v2
 from backend.service.schemas import add_body_schemas
@@ -86,8 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_default_handlers(app)
-    for module in (meta, predict, v2, metrics, docs):
-        app.include_router(module.router)
+    routers = [module.router for module in (meta, predict, v2, metrics, docs)]
+    for router in routers:
+        app.include_router(router)
+    add_method_fallbacks(app, routers)  # after the API routes, before the page's mount
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     # add_middleware wraps what is there: the last added runs first on the way in
@@ -109,7 +111,7 @@ def mount_frontend(app: FastAPI, settings: Settings) -> None:
         return
     if not (settings.frontend_dir / "index.html").is_file():
         logger.warning("%s is missing: the API works, but / has no page to serve", settings.frontend_dir / "index.html")
-    app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True, check_dir=False), name="frontend")
+    app.router.routes.append(frontend_mount(settings.frontend_dir))
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
