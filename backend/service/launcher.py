@@ -127,7 +127,20 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "accesslog": "-" if settings.access_log else None,
         "control_socket_disable": True,  # gunicorn's admin socket: not needed, and the file system may be read-only
         "proc_name": "draw-a-digit",
+        "child_exit": retire_worker_metrics,
     }
+
+
+def retire_worker_metrics(server: Any, worker: Any) -> None:
+    """gunicorn's child_exit hook: a dead worker's metric files are folded into the archives (telemetry.py)."""
+    # imported here, not at the top: prometheus-client must first load after PROMETHEUS_MULTIPROC_DIR is
+    # set (main); by the time a worker exits the app has imported it anyway, so this costs nothing
+    from backend.service.telemetry import retire_worker
+
+    try:
+        retire_worker(worker.pid)
+    except Exception:  # an exception here would end gunicorn's main loop: the server must outlive its metrics
+        logger.exception("could not fold the metrics of worker %d into the archives", worker.pid)
 
 
 class GunicornServer(BaseApplication):
