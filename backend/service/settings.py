@@ -21,6 +21,7 @@ beyond host, port, workers, log level and the shutdown grace period.
     HEAD_TIMEOUT_S   seconds for the request line + headers to arrive (5; 408 and close)
     BODY_TIMEOUT_S   seconds a request body may go without a byte (5; the connection is closed)
     MODEL_NAME       the model's name in the V2 inference protocol (mnist)
+    MODEL_CARD_DETAILS  public: /model leaves out the software versions and training commands; full: all (public)
     LOG_LEVEL        critical / error / warning / info / debug   (info)
     SHUTDOWN_TIMEOUT_S  seconds SIGTERM waits for in-flight requests (10)
     ACCESS_LOG       uvicorn's line per request                   (false)
@@ -85,6 +86,7 @@ class Settings(BaseModel):
     head_timeout_s: float = Field(5.0, gt=0)
     body_timeout_s: float = Field(5.0, gt=0)
     model_name: str = Field("mnist", pattern=r"^[A-Za-z0-9_.-]+$")
+    model_card_details: Literal["public", "full"] = "public"
     log_level: LogLevel = "info"
     shutdown_timeout_s: float = Field(10.0, gt=0)
     access_log: bool = False  # one log line per request costs throughput; /metrics counts requests anyway

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from backend.service.dependencies import ModelDep
+from backend.service.dependencies import ModelDep, SettingsDep
 from backend.service.routes.common import json_response
 from backend.service.schemas import Health, ModelCard
 
 router = APIRouter(tags=["meta"])
+# what the build used (interpreter and library versions, command lines with local paths): shown only
+# with MODEL_CARD_DETAILS=full, since they tell an attacker more than they tell a user
+PRIVATE_CARD_FIELDS = ("versions", "command", "trained_as")
 
 
 @router.get(
@@ -26,8 +29,11 @@ async def health(model: ModelDep) -> Response:
     "/model",
     summary="The model card",
     description="Architecture of each member network, parameter count, accuracy on MNIST's validation and test "
-    "sets, the training recipe and the SHA-256 of the weights file, as written beside the weights at training time.",
+    "sets, the training recipe and the SHA-256 of the weights file, as written beside the weights at training time "
+    "(the software versions and training commands only when the server is set to MODEL_CARD_DETAILS=full).",
     response_model=ModelCard,
 )
-async def model_card(model: ModelDep) -> Response:
-    return json_response(model.card)
+async def model_card(model: ModelDep, settings: SettingsDep) -> Response:
+    if settings.model_card_details == "full":
+        return json_response(model.card)
+    return json_response({key: value for key, value in model.card.items() if key not in PRIVATE_CARD_FIELDS})

@@ -30,13 +30,21 @@ async def test_health_does_not_accept_post(client):
     assert 400 <= response.status_code < 500
 
 
-async def test_model_card_is_the_card_beside_the_weights(client):
+async def test_model_card_is_the_card_beside_the_weights_less_versions_and_commands(client):
     response = await client.get("/model")
     assert response.status_code == 200
     body = response.json()
-    assert body == CARD
+    assert body == {key: value for key, value in CARD.items() if key not in ("versions", "command", "trained_as")}
     for key in ("members", "n_parameters", "weights_sha256", "test_accuracy", "training"):
         assert key in body
+
+
+async def test_model_card_details_full_shows_the_whole_card(tmp_path):
+    async with serve_asgi(settings_for(tmp_path, model_card_details="full")) as full:
+        response = await full.get("/model")
+    assert response.status_code == 200
+    assert response.json() == CARD
+    assert "versions" in CARD and "command" in CARD
 
 
 async def test_openapi_documents_hand_parsed_bodies_with_examples(client):
