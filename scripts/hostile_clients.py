@@ -3,6 +3,7 @@
 
     python scripts/hostile_clients.py                 # every attack, each on a fresh 2-worker server
     python scripts/hostile_clients.py --only stalled  # one attack (names: see ATTACKS)
+    python scripts/hostile_clients.py --only batches --env PARSE_OFFLOAD_MIN_BYTES=0   # with other settings
 
 Each attack starts `python -m backend.serve` (LiveServer), measures the resident memory of the server
 and its workers when idle, runs the attack from backend.testing.hostile while HealthProbe polls
@@ -121,6 +122,27 @@ def big_body_to_predict(server: LiveServer, n: int = 4) -> dict[str, Any]:
     }
 
 
+def big_batches(server: LiveServer, n: int = 4) -> dict[str, Any]:
+    """Legal batches of the largest size (1000 digits, ~15 MB of JSON) one after another, and one ending in a NaN."""
+    rows = ", ".join(["[" + ", ".join(["0.12345678901234567"] * 784) + "]"] * 1000)
+    body = ('{"images": [' + rows + "]}").encode()
+    nan_body = body[:-3] + b", NaN]]}"
+    statuses, seconds = [], []
+    with hostile.HealthProbe(server.port, interval_s=0.02) as probe:
+        for payload in [body] * n + [nan_body]:
+            status, _, _, took = hostile.request(server.port, "POST", "/predict/batch", payload, {"Content-Type": "application/json"})
+            statuses.append(status)
+            seconds.append(round(took, 2))
+    return {
+        "body_mb": round(len(body) / MB, 1),
+        "seconds": seconds,
+        "statuses": statuses,
+        "health_p99_ms": round(probe.p99_ms(), 1),
+        "health_max_ms": round(max(probe.latencies) * 1000, 1),
+        "health_failures": probe.failures,
+    }
+
+
 def image_bombs(server: LiveServer) -> dict[str, Any]:
     result = {}
     for name, body in (("40MP RGBA PNG", hostile.huge_blank_png(8000, 5000)), ("1.58M empty chunks", hostile.many_chunks_png(1_580_000))):
@@ -212,6 +234,7 @@ ATTACKS: dict[str, Callable[[LiveServer], dict[str, Any]]] = {
     "slowloris": slowloris,
     "header": big_header,
     "predict-body": big_body_to_predict,
+    "batches": big_batches,
     "images": image_bombs,
     "hung-up": hung_up_uploads,
     "methods": methods,
@@ -222,10 +245,12 @@ ATTACKS: dict[str, Callable[[LiveServer], dict[str, Any]]] = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=sorted(ATTACKS), action="append", help="run only these attacks")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="a setting for the server")
     args = parser.parse_args()
+    env = dict(item.split("=", 1) for item in args.env)
     socket.setdefaulttimeout(30)
     for name in args.only or ATTACKS:
-        with LiveServer(workers=2) as server:
+        with LiveServer(workers=2, env=env) as server:
             server.wait_for_workers(2)
             time.sleep(0.5)
             print(json.dumps({"attack": name, **ATTACKS[name](server)}), flush=True)

@@ -26,6 +26,7 @@ from backend.service.dependencies import BodyBudget
 from backend.service.errors import install_default_handlers
 from backend.service.methods import add_method_fallbacks, frontend_mount
 from backend.service.middleware import MetricsMiddleware, SecurityHeadersMiddleware
+from backend.service.offload import ParseHelper
 from backend.service.routes import docs, meta, metrics, predict, v2
 from backend.service.schemas import add_body_schemas
 from backend.service.served_model import load_served_model
@@ -69,7 +70,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.batcher = MicroBatcher(app.state.model)
     app.state.heavy_work_limiter = anyio.CapacityLimiter(HEAVY_WORK_THREADS)
     app.state.body_budget = BodyBudget(settings.buffered_max_bytes)
+    app.state.parse_helper = ParseHelper(settings.parse_offload_min_bytes or 2**63)
     yield
+    app.state.parse_helper.close()
     logger.info("application shutdown: no request is in flight any more")
 
 

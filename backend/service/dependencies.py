@@ -30,6 +30,7 @@ from fastapi import Depends, HTTPException, Request
 from starlette.requests import ClientDisconnect
 
 from backend.service.batcher import MicroBatcher
+from backend.service.offload import ParseHelper
 from backend.service.served_model import ServedModel
 from backend.service.settings import Settings, body_cap_for
 
@@ -51,7 +52,7 @@ async def get_batcher(request: Request) -> MicroBatcher:
 
 
 async def get_heavy_work(request: Request) -> HeavyWork:
-    return HeavyWork(request.app.state.heavy_work_limiter, request)
+    return HeavyWork(request.app.state.heavy_work_limiter, request, request.app.state.parse_helper)
 
 
 class HeavyWork:
@@ -66,10 +67,15 @@ class HeavyWork:
 
     WATCH_INTERVAL_S = 0.05
 
-    def __init__(self, limiter: anyio.CapacityLimiter, request: Request | None = None) -> None:
+    def __init__(self, limiter: anyio.CapacityLimiter, request: Request | None = None, parse_helper: ParseHelper | None = None) -> None:
         self.limiter = limiter
         self.request = request
+        self.parse_helper = parse_helper or ParseHelper(min_bytes=2**63)  # none: everything parses in place
         self._gone = threading.Event()
+
+    def parse(self, parser: Callable[..., T], body: bytes, *args: object) -> T:
+        """parser(body, *args), in the parsing helper process if the body is large (offload.py); call it inside run()'s work."""
+        return self.parse_helper.parse(parser, body, *args)
 
     def client_gone(self) -> bool:
         return self._gone.is_set()

@@ -39,6 +39,10 @@ class PayloadError(ValueError):
         super().__init__(self.summary_of(errors))
         self.errors = errors
 
+    def __reduce__(self) -> tuple[type[PayloadError], tuple[list[dict[str, Any]]]]:
+        # rebuilt from its errors when it comes back from the parsing helper process (offload.py)
+        return (PayloadError, (self.errors,))
+
     @staticmethod
     def summary_of(errors: list[dict[str, Any]]) -> str:
         """One line naming each problem, e.g. 'images[3][17]: must be within [0, 1], got 1.5'."""

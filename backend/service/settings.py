@@ -16,6 +16,7 @@ beyond host, port, workers, log level and the shutdown grace period.
                      takes at most about 6.5 bytes a pixel, so ~80 MB per worker at this limit)
     IMAGE_DECODE_TIMEOUT_S  seconds an upload may take to decode (2; 422 beyond)
     BUFFERED_MAX_BYTES  request bytes one worker holds at once, all requests together (1.5 x BODY_MAX_BYTES); 503 beyond
+    PARSE_OFFLOAD_MIN_BYTES  JSON bodies this large are parsed in a helper process, off the event loop's GIL (1 MB; 0: never)
     MAX_HEAD_BYTES   request line + headers                      (32 KiB; 431 beyond)
     MAX_HEADERS      headers per request                          (100; 431 beyond)
     HEAD_TIMEOUT_S   seconds for the request line + headers to arrive (5; 408 and close)
@@ -81,6 +82,7 @@ class Settings(BaseModel):
     image_max_pixels: int = Field(12_000_000, ge=1)
     image_decode_timeout_s: float = Field(2.0, gt=0)
     buffered_max_bytes: int = Field(0, ge=0, description="0 means: 1.5 x body_max_bytes")
+    parse_offload_min_bytes: int = Field(1_000_000, ge=0)
     max_head_bytes: int = Field(32 * 1024, ge=1024)
     max_headers: int = Field(100, ge=10)
     head_timeout_s: float = Field(5.0, gt=0)

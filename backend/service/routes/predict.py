@@ -66,7 +66,7 @@ async def predict(body: DigitJsonBody, batcher: BatcherDep) -> Response:
 )
 async def predict_batch(body: JsonBody, model: ModelDep, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
     def classify() -> dict[str, Any]:
-        return {"predictions": model.predict(read_images(body, settings.batch_max)).as_dicts()}
+        return {"predictions": model.predict(heavy_work.parse(read_images, body, settings.batch_max)).as_dicts()}
 
     return json_response(await heavy_work.run(classify))
 

@@ -166,7 +166,7 @@ async def infer_version(name: str, model: VersionedModel, body: JsonBody, settin
 
 async def inference(name: str, model: ServedModel, body: bytes, batch_max: int, heavy_work: HeavyWork) -> Response:
     def run() -> dict[str, Any]:
-        request_id, images = read_infer_request(body, batch_max)
+        request_id, images = heavy_work.parse(read_infer_request, body, batch_max)
         probabilities = model.predict(images).probabilities
         response: dict[str, Any] = {"model_name": name, "model_version": model.model_id}
         if request_id is not None:
