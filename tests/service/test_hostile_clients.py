@@ -63,7 +63,10 @@ def test_a_503_says_when_to_retry(server: LiveServer) -> None:
         replies = []
         for sock in refused:
             sock.settimeout(5)
-            replies.append(sock.recv(4096))
+            reply = b""
+            while chunk := sock.recv(4096):  # the answer closes the connection
+                reply += chunk
+            replies.append(reply)
             sock.close()
     finally:
         for sock in sockets:
