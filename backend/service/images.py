@@ -71,16 +71,18 @@ class _GuardedReader(io.BytesIO):
     """The upload as a file that Pillow reads from; each read checks the time budget and whether to stop.
 
     Pillow's PNG and JPEG readers read their input a chunk or a buffer at a time, so a decode that
-    runs past its deadline, or that no one waits for any more, is stopped at its next read.
+    runs past its deadline, or that no one waits for any more, is stopped at its next read. The budget
+    is this thread's CPU time, not the wall clock: a busy machine slows a legitimate decode down, but
+    does not make it cost more CPU.
     """
 
-    def __init__(self, data: bytes, deadline: float, should_stop: Callable[[], bool], budget_s: float) -> None:
+    def __init__(self, data: bytes, budget_s: float, should_stop: Callable[[], bool]) -> None:
         super().__init__(data)
-        self._deadline, self._should_stop, self._budget_s = deadline, should_stop, budget_s
+        self._deadline, self._should_stop, self._budget_s = time.thread_time() + budget_s, should_stop, budget_s
 
     def read(self, size: int | None = -1) -> bytes:
-        if time.monotonic() > self._deadline:
-            raise DecodeTimeoutError(f"the image took more than {self._budget_s:g} s to decode")
+        if time.thread_time() > self._deadline:
+            raise DecodeTimeoutError(f"the image took more than {self._budget_s:g} s of CPU to decode")
         if self._should_stop():
             raise Abandoned
         return super().read(size)
@@ -93,7 +95,7 @@ def never() -> bool:
 def image_to_pixels(data: bytes, max_pixels: int, budget_s: float = math.inf, should_stop: Callable[[], bool] = never) -> np.ndarray:
     """PNG or JPEG bytes -> the MNIST-framed digit as (784,) float32 in [0, 1].
 
-    Raises InvalidImageError, ImageTooLargeError, DecodeTimeoutError (decoding took over budget_s),
+    Raises InvalidImageError, ImageTooLargeError, DecodeTimeoutError (decoding took over budget_s of CPU),
     EmptyImageError when there is no ink, or Abandoned when should_stop() said so between steps.
     """
     gray = decode_gray(data, max_pixels, budget_s, should_stop)
@@ -106,7 +108,7 @@ def decode_gray(data: bytes, max_pixels: int, budget_s: float = math.inf, should
     """PNG or JPEG bytes -> grey levels (H, W) float64 in [0, 1] (0 = black), H and W <= WORKING_SIDE."""
     if not data:
         raise InvalidImageError("the request body is empty: send the bytes of a PNG or JPEG file")
-    source = _GuardedReader(data, time.monotonic() + budget_s, should_stop, budget_s)
+    source = _GuardedReader(data, budget_s, should_stop)
     try:
         image = Image.open(source, formats=FORMATS)
     except (DecodeTimeoutError, Abandoned):
@@ -125,7 +127,7 @@ def decode_gray(data: bytes, max_pixels: int, budget_s: float = math.inf, should
     try:
         if image.format == "JPEG":
             image.draft(image.mode, (WORKING_SIDE, WORKING_SIDE))  # DCT scaling: decode at 1/2, 1/4 or 1/8 size
-        image = ImageOps.exif_transpose(image)  # also loads the pixels
+        ImageOps.exif_transpose(image, in_place=True)  # also loads the pixels; in place: no full-size copy
         image.load()
     except (DecodeTimeoutError, Abandoned):
         raise

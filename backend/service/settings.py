@@ -12,9 +12,9 @@ beyond host, port, workers, log level and the shutdown grace period.
     CORS_ORIGINS     comma-separated origins allowed cross-origin (none: same origin only)
     BATCH_MAX        most images in one /predict/batch or V2 infer (1000)
     BODY_MAX_BYTES   request-body cap                             (sized for the largest legal batch)
-    IMAGE_MAX_PIXELS most pixels (width x height) of an upload    (12 megapixels: a phone photo; decoding
-                     takes at most about 6.5 bytes a pixel, so ~80 MB per worker at this limit)
-    IMAGE_DECODE_TIMEOUT_S  seconds an upload may take to decode (2; 422 beyond)
+    IMAGE_MAX_PIXELS most pixels (width x height) of an upload    (12 megapixels: a phone photo; decoding a colour
+                     PNG takes about 8.5 bytes a pixel, so ~100 MB per worker at this limit)
+    IMAGE_DECODE_TIMEOUT_S  CPU seconds an upload may take to decode (2; 422 beyond)
     BUFFERED_MAX_BYTES  request bytes one worker holds at once, all requests together (1.5 x BODY_MAX_BYTES); 503 beyond
     PARSE_OFFLOAD_MIN_BYTES  JSON bodies this large are parsed in a helper process, off the event loop's GIL (1 MB; 0: never)
     MAX_HEAD_BYTES   request line + headers                      (32 KiB; 431 beyond)
