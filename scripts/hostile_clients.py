@@ -161,8 +161,8 @@ def image_bombs(server: LiveServer) -> dict[str, Any]:
     return result
 
 
-def hung_up_uploads(server: LiveServer, n: int = 16) -> dict[str, Any]:
-    body = hostile.many_chunks_png(400_000)
+def hung_up_uploads(server: LiveServer, n: int = 16, body: bytes | None = None) -> dict[str, Any]:
+    body = body or hostile.many_chunks_png(400_000)
     cpu = server.cpu_seconds()
     for _ in range(n):
         hostile.send_and_hang_up(server.port, "/predict/image", body, "image/png")
@@ -176,6 +176,11 @@ def hung_up_uploads(server: LiveServer, n: int = 16) -> dict[str, Any]:
         "next_request_status": status,
         "next_request_seconds": round(seconds, 2),
     }
+
+
+def hung_up_large(server: LiveServer) -> dict[str, Any]:
+    """As hung-up, with 16 blank 12 MP RGBA PNGs (small uploads that decode at full size)."""
+    return hung_up_uploads(server, body=hostile.huge_blank_png(4000, 2990))
 
 
 def methods(server: LiveServer) -> dict[str, Any]:
@@ -237,6 +242,7 @@ ATTACKS: dict[str, Callable[[LiveServer], dict[str, Any]]] = {
     "batches": big_batches,
     "images": image_bombs,
     "hung-up": hung_up_uploads,
+    "hung-up-large": hung_up_large,
     "methods": methods,
     "smaller": smaller,
 }
