@@ -187,6 +187,26 @@ def _png(width: int, height: int, colour_type: int, idat: bytes, extra: bytes = 
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + extra + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
+def refused_upload(port: int, path: str, body: bytes, content_type: str = "application/json") -> bytes:
+    """POST body on a raw socket, tolerating a server that answers and closes before it is all sent; the answer's bytes."""
+    sock = open_connection(port)
+    try:
+        head = f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+        try:
+            sock.sendall(head.encode() + body)
+        except OSError:
+            pass  # answered and closed while we sent: the answer may still be in our receive buffer
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except OSError:
+            pass
+        return answer
+    finally:
+        sock.close()
+
+
 def send_and_hang_up(port: int, path: str, body: bytes, content_type: str) -> None:
     """Send a whole request and close the connection without reading the answer."""
     sock = open_connection(port)

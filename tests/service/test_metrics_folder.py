@@ -43,11 +43,14 @@ def test_the_metrics_folder_stays_bounded_and_keeps_every_count_over_50_worker_r
             deadline = time.monotonic() + 20
             while workers[0] in descendants(server.pid) and time.monotonic() < deadline:
                 time.sleep(0.02)
+            time.sleep(0.1)  # reaped, then folded: the hook runs just after the pid leaves /proc
             sizes.append(len(list(folder.iterdir())))
         server.wait_for_workers(2)
         time.sleep(0.5)
         counted = health_count(server.port)
         files = sorted(path.name for path in folder.iterdir())
-    assert max(sizes) <= 2 * 2 + 2, sizes  # two types for each of two workers, plus the two archives
+    # two types for each of two workers, the two archives, and the manager's counter file (it makes the
+    # digit counters at import, before forking)
+    assert max(sizes) <= 2 * 2 + 2 + 1, sizes
     assert "counter_archive.db" in files and "histogram_archive.db" in files
     assert counted >= sent, f"{counted} /health requests counted of {sent} sent"
