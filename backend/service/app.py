@@ -22,13 +22,15 @@ import anyio
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
-from starlette.staticfiles import StaticFiles
 
 from backend.nn.weights import WeightsError
+from backend.service.dependencies import BodyBudget
 from backend.service.errors import install_default_handlers
 from backend.service.feedback.ratelimit import TokenBuckets
 from backend.service.feedback.store import FeedbackStore, StoreUnavailable, database_url_for
+from backend.service.methods import add_method_fallbacks, frontend_mount
 from backend.service.middleware import MetricsMiddleware, SecurityHeadersMiddleware
+from backend.service.offload import ParseHelper
 from backend.service.repository import ModelRepository
 from backend.service.routes import admin, docs, explain, feedback, meta, metrics, number, predict, v2
 from backend.service.schemas import add_body_schemas
@@ -84,7 +86,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except StoreUnavailable as err:
         logger.error("feedback is off until the database can be written (tried again on each POST /feedback): %s", err)
     watcher = asyncio.create_task(models.watch(settings.reload_poll_s)) if settings.reload_poll_s > 0 else None
+    app.state.body_budget = BodyBudget(settings.buffered_max_bytes)
+    app.state.parse_helper = ParseHelper(settings.parse_offload_min_bytes or 2**63)
     yield
+    app.state.parse_helper.close()
     if watcher is not None:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -106,10 +111,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_default_handlers(app)
-    for module in (meta, predict, number, explain, v2, admin, metrics, docs, feedback):
-        app.include_router(module.router)
+    routers = [module.router for module in (meta, predict, number, explain, v2, admin, metrics, docs, feedback)]
     if settings.admin_token.get_secret_value():
-        app.include_router(feedback.admin_router)
+        routers.append(feedback.admin_router)
+    for router in routers:
+        app.include_router(router)
+    add_method_fallbacks(app, routers)  # after the API routes, before the page's mount
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     # add_middleware wraps what is there: the last added runs first on the way in
@@ -131,7 +138,7 @@ def mount_frontend(app: FastAPI, settings: Settings) -> None:
         return
     if not (settings.frontend_dir / "index.html").is_file():
         logger.warning("%s is missing: the API works, but / has no page to serve", settings.frontend_dir / "index.html")
-    app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True, check_dir=False), name="frontend")
+    app.router.routes.append(frontend_mount(settings.frontend_dir))
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
+from backend.service.middleware import SECURITY_HEADERS
 from backend.service.payloads import PayloadError
 
 Render = Callable[[int, str, dict[str, str] | None], Response]
@@ -29,8 +30,16 @@ async def payload_error_handler(request: Request, exc: Exception) -> Response:
     return await request_validation_exception_handler(request, RequestValidationError(exc.errors))
 
 
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    """A bug: 500 {"detail": ...} with the security headers (Starlette's own 500 is bare text/plain, and
+    is sent from outside every middleware). Starlette logs the traceback after sending this."""
+    headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+    return Response(b'{"detail":"internal server error"}', status_code=500, media_type="application/json", headers=headers)
+
+
 def install_default_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PayloadError, payload_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)
 
 
 def protocol_route(render: Render, bad_request_status: int = 400) -> type[APIRoute]:

@@ -27,14 +27,12 @@ import logging
 import math
 import os
 import shutil
-import signal
 import socket
 import tempfile
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
-from uvicorn_worker import UvicornWorker
 
 from backend.service.settings import (
     LOG_FORMAT,
@@ -47,7 +45,7 @@ from backend.service.settings import (
 logger = logging.getLogger(__name__)
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-WORKER_CLASS = "backend.service.launcher.Worker"
+WORKER_CLASS = "backend.service.protocol.GuardedUvicornWorker"  # uvicorn_worker.UvicornWorker with limits and read timeouts
 
 
 def main() -> int:
@@ -132,6 +130,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "control_socket_disable": True,  # gunicorn's admin socket: not needed, and the file system may be read-only
         "proc_name": "draw-a-digit",
         "logger_class": LauncherLog,
+        "child_exit": retire_worker_metrics,
         "when_ready": lambda _arbiter: logger.info(
             "serving %s at %s (%d workers; Ctrl-C stops it)", SERVICE_NAME, url_to_open(settings.host, settings.port), settings.workers
         ),
@@ -144,17 +143,16 @@ def url_to_open(host: str, port: int) -> str:
     return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
 
 
-class Worker(UvicornWorker):
-    """uvicorn-worker's worker, stopping at once on gunicorn's quick shutdown.
+def retire_worker_metrics(server: Any, worker: Any) -> None:
+    """gunicorn's child_exit hook: a dead worker's metric files are folded into the archives (telemetry.py)."""
+    # imported here, not at the top: prometheus-client must first load after PROMETHEUS_MULTIPROC_DIR is
+    # set (main); by the time a worker exits the app has imported it anyway, so this costs nothing
+    from backend.service.telemetry import retire_worker
 
-    `kill -INT` (or -QUIT) to the manager alone makes gunicorn send each worker SIGQUIT. uvicorn-worker
-    registers that signal on the event loop, but uvicorn's own signal capture leaves it unanswered, so
-    a worker sat out SHUTDOWN_TIMEOUT_S and was killed. Here SIGQUIT becomes the SIGINT that uvicorn
-    answers (in-flight requests finish; a second one forces the exit).
-    """
-
-    def _install_sigquit_handler(self) -> None:
-        signal.signal(signal.SIGQUIT, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        retire_worker(worker.pid)
+    except Exception:  # an exception here would end gunicorn's main loop: the server must outlive its metrics
+        logger.exception("could not fold the metrics of worker %d into the archives", worker.pid)
 
 
 class LauncherLog(GunicornLogger):

@@ -39,6 +39,10 @@ class PayloadError(ValueError):
         super().__init__(self.summary_of(errors))
         self.errors = errors
 
+    def __reduce__(self) -> tuple[type[PayloadError], tuple[list[dict[str, Any]]]]:
+        # rebuilt from its errors when it comes back from the parsing helper process (offload.py)
+        return (PayloadError, (self.errors,))
+
     @staticmethod
     def summary_of(errors: list[dict[str, Any]]) -> str:
         """One line naming each problem, e.g. 'images[3][17]: must be within [0, 1], got 1.5'."""
@@ -67,24 +71,71 @@ def json_type(value: Any) -> str:
     )
 
 
+def brief(value: Any, depth: int = 3, width: int = 80) -> str:
+    """A client's value for an error message: repr-like, containers below `depth` levels shown as [...]
+    or {...}, at most 8 items per container and `width` characters in all.
+
+    Never recursive past `depth`, so a value nested a thousand levels deep (which orjson accepts) costs
+    no more than a flat one; plain repr() would hit Python's recursion limit.
+    """
+
+    def show(item: Any, levels: int) -> str:
+        if isinstance(item, list):
+            if levels == 0:
+                return "[...]"
+            return "[" + ", ".join(show(x, levels - 1) for x in item[:8]) + (", ..." if len(item) > 8 else "") + "]"
+        if isinstance(item, dict):
+            if levels == 0:
+                return "{...}"
+            shown = ", ".join(f"{show(k, 0)}: {show(x, levels - 1)}" for k, x in list(item.items())[:8])
+            return "{" + shown + (", ..." if len(item) > 8 else "") + "}"
+        if isinstance(item, str) and len(item) > width:
+            return repr(item[:width])
+        return repr(item)
+
+    text = show(value, depth)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+# A body that orjson refuses only for a NaN, an Infinity or a number beyond a double is parsed again by
+# Python's json module, so that the value checks can say which element it is; that second parse costs
+# several times the first and holds the GIL (blocking the event loop), so only bodies this small get it.
+REPARSE_MAX_BYTES = 1_000_000
+
+
 def parse_json(body: bytes) -> Any:
     """Parse a JSON body; raise PayloadError (json_invalid, with the position) if it is not JSON.
 
     NaN, Infinity and numbers too large for a double (1e999) are not JSON orjson accepts; Python's json
-    module reads them, so such a body is parsed anyway and the value checks name the offending element.
+    module reads them, so such a body of up to REPARSE_MAX_BYTES is parsed again and the value checks
+    name the offending element. Anything else orjson refuses is refused at once: no second parse.
     """
     if not body.strip():
         raise PayloadError([error("missing", ("body",), "the request body is empty: send a JSON object")])
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as err:
-        try:
-            return json.loads(body)
-        except (ValueError, RecursionError):
-            pass
-        raise PayloadError(
-            [error("json_invalid", ("body", err.pos), f"JSON decode error at character {err.pos}: {err.msg}", ctx={"error": err.msg})]
-        ) from None
+        non_json_number = _non_json_number(body, err)
+        message = f"JSON decode error at character {err.pos}: {err.msg}"
+        if non_json_number and len(body) <= REPARSE_MAX_BYTES:
+            try:
+                return json.loads(body)
+            except (ValueError, RecursionError):
+                pass
+        elif non_json_number:
+            message = f"JSON decode error at character {err.pos}: {non_json_number} is not a number (send finite numbers in [0, 1])"
+        raise PayloadError([error("json_invalid", ("body", err.pos), message, ctx={"error": err.msg})]) from None
+
+
+def _non_json_number(body: bytes, err: orjson.JSONDecodeError) -> str | None:
+    """ "NaN", "Infinity" or "a number beyond a double" when that is what orjson stopped at, else None."""
+    if "infinity when parsed" in err.msg:
+        return "a number beyond a double"
+    at = body[max(err.pos - 1, 0) : err.pos + 8]
+    for token in (b"NaN", b"Infinity"):
+        if token in at:
+            return token.decode()
+    return None
 
 
 def field_of(payload: Any, name: str, example: str) -> Any:

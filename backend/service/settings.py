@@ -12,10 +12,19 @@ beyond host, port, workers, log level and the shutdown grace period.
     CORS_ORIGINS     comma-separated origins allowed cross-origin (none: same origin only)
     BATCH_MAX        most images in one /predict/batch or V2 infer (1000)
     BODY_MAX_BYTES   request-body cap                             (sized for the largest legal batch)
-    IMAGE_MAX_PIXELS most pixels (width x height) of an upload    (40 megapixels)
+    IMAGE_MAX_PIXELS most pixels (width x height) of an upload    (12 megapixels: a phone photo; decoding a colour
+                     PNG takes about 8.5 bytes a pixel, so ~100 MB per worker at this limit)
+    IMAGE_DECODE_TIMEOUT_S  CPU seconds an upload may take to decode (2; 422 beyond)
+    BUFFERED_MAX_BYTES  request bytes one worker holds at once, all requests together (1.5 x BODY_MAX_BYTES); 503 beyond
+    PARSE_OFFLOAD_MIN_BYTES  JSON bodies this large are parsed in a helper process, off the event loop's GIL (1 MB; 0: never)
+    MAX_HEAD_BYTES   request line + headers                      (32 KiB; 431 beyond)
+    MAX_HEADERS      headers per request                          (100; 431 beyond)
+    HEAD_TIMEOUT_S   seconds for the request line + headers to arrive (5; 408 and close)
+    BODY_TIMEOUT_S   seconds a request body may go without a byte (5; the connection is closed)
     MODEL_NAME       the name of the default model (MODEL_DIR's top level) in ?model= and the V2 protocol (mnist)
-    ADMIN_TOKEN      bearer token for POST /admin/reload and V2 load (none: those calls are refused)
+    ADMIN_TOKEN      bearer token for POST /admin/reload, V2 load and the feedback export (none: those calls are refused)
     RELOAD_POLL_S    seconds between checks of MODEL_DIR for new weights, per worker (2; 0: never)
+    MODEL_CARD_DETAILS  public: /model leaves out the software versions and training commands; full: all (public)
     LOG_LEVEL        critical / error / warning / info / debug   (info)
     SHUTDOWN_TIMEOUT_S  seconds SIGTERM waits for in-flight requests (10)
     ACCESS_LOG       uvicorn's line per request                   (false)
@@ -82,10 +91,17 @@ class Settings(BaseModel):
     cors_origins: tuple[str, ...] = ()
     batch_max: int = Field(1000, ge=1, le=100_000)
     body_max_bytes: int = Field(0, ge=0, description="0 means: sized from batch_max")
-    image_max_pixels: int = Field(40_000_000, ge=1)
+    image_max_pixels: int = Field(12_000_000, ge=1)
+    image_decode_timeout_s: float = Field(2.0, gt=0)
+    buffered_max_bytes: int = Field(0, ge=0, description="0 means: 1.5 x body_max_bytes")
+    parse_offload_min_bytes: int = Field(1_000_000, ge=0)
+    max_head_bytes: int = Field(32 * 1024, ge=1024)
+    max_headers: int = Field(100, ge=10)
+    head_timeout_s: float = Field(5.0, gt=0)
+    body_timeout_s: float = Field(5.0, gt=0)
     model_name: str = Field("mnist", pattern=r"^[A-Za-z0-9_.-]+$")
-    admin_token: str = Field("", repr=False)
     reload_poll_s: float = Field(2.0, ge=0)
+    model_card_details: Literal["public", "full"] = "public"
     log_level: LogLevel = "info"
     shutdown_timeout_s: float = Field(10.0, gt=0)
     access_log: bool = False  # one log line per request costs throughput; /metrics counts requests anyway
@@ -133,6 +149,12 @@ class Settings(BaseModel):
             raise ValueError(
                 f"BODY_MAX_BYTES={self.body_max_bytes} is below the {needed} bytes that a legal batch of "
                 f"BATCH_MAX={self.batch_max} images may need"
+            )
+        if self.buffered_max_bytes == 0:
+            object.__setattr__(self, "buffered_max_bytes", self.body_max_bytes * 3 // 2)
+        elif self.buffered_max_bytes < self.body_max_bytes:
+            raise ValueError(
+                f"BUFFERED_MAX_BYTES={self.buffered_max_bytes} is below BODY_MAX_BYTES={self.body_max_bytes}: no large request could ever be read"
             )
         return self
 

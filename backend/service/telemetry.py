@@ -6,6 +6,11 @@ start; prometheus-client then keeps each worker's values in memory-mapped files 
 adds them up, so a scrape that lands on any worker reports the whole server. (Started with plain
 `uvicorn --workers N` and no such folder, each scrape reports only the worker that answered it.)
 
+A worker that exits (a crash, a restart) leaves its files behind, and every scrape reads every file:
+`retire_worker`, run by the launcher's gunicorn child_exit hook, adds the dead worker's counts into
+one archive file per metric type and deletes its files, so the folder holds one file per live worker
+and type plus the archives, however many workers have come and gone, and no count is lost.
+
 Routes are labelled by their template ("/v2/models/{name}/infer"), never the raw path, so a client
 cannot blow up the number of series; the static page counts as "static", unknown paths as "unmatched".
 What this module leaves out: the ASGI middleware that times requests (middleware.py).
@@ -13,6 +18,7 @@ What this module leaves out: the ASGI middleware that times requests (middleware
 
 from __future__ import annotations
 
+import glob
 import os
 
 import numpy as np
@@ -25,6 +31,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.mmap_dict import MmapedDict
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -73,3 +80,27 @@ def exposition() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def retire_worker(pid: int, directory: str | None = None) -> None:
+    """Fold a dead worker's metric files into the archives (counter_archive.db, ...) and delete them.
+
+    Counters and histograms (this service's only types) add up across processes, so the sum of the
+    archive and the live workers' files is what the scrape reported before the worker died. Run in
+    the process manager only, after the worker has exited, one at a time.
+    """
+    directory = directory or os.environ.get(MULTIPROC_ENV)
+    if not directory:
+        return
+    multiprocess.mark_process_dead(pid, directory)  # live gauges, should any be added one day
+    for path in glob.glob(os.path.join(directory, f"*_{pid}.db")):
+        kind = os.path.basename(path).split("_")[0]
+        if kind not in ("counter", "histogram"):
+            continue
+        archive = MmapedDict(os.path.join(directory, f"{kind}_archive.db"))
+        try:
+            for key, value, timestamp, *_ in MmapedDict.read_all_values_from_file(path):  # (key, value, timestamp, position)
+                archive.write_value(key, archive.read_value(key)[0] + value, timestamp)
+        finally:
+            archive.close()
+        os.remove(path)

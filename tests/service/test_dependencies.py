@@ -6,7 +6,7 @@ import pytest
 from fastapi import HTTPException
 from starlette.requests import Request
 
-from backend.service.dependencies import is_json, read_body
+from backend.service.dependencies import BodyBudget, is_json, read_body
 
 pytestmark = pytest.mark.anyio
 
@@ -53,5 +53,42 @@ async def test_a_body_within_the_cap_is_read_whole():
 
 
 def test_json_media_types():
-    assert is_json(None) and is_json("application/json") and is_json("application/problem+json")
+    assert is_json("application/json") and is_json("application/problem+json")
     assert not is_json("text/plain") and not is_json("application/octet-stream")
+
+
+def test_a_body_without_content_type_is_not_json():
+    assert not is_json(None)
+
+
+async def test_a_declared_body_over_the_budget_is_refused_with_503_before_reading():
+    budget = BodyBudget(150)
+    budget.take(100)
+    request, pulled = request_with([b"x" * 60], [(b"content-length", b"60")])
+    with pytest.raises(HTTPException) as refused:
+        async with budget.holding(request, max_bytes=100):
+            pass
+    assert refused.value.status_code == 503
+    assert refused.value.headers == {"Retry-After": "1", "Connection": "close"}
+    assert pulled[0] == 0
+    assert budget.held == 100
+
+
+async def test_an_undeclared_body_is_refused_when_its_chunks_cross_the_budget():
+    budget = BodyBudget(100)
+    request, pulled = request_with([b"x" * 60] * 3)
+    with pytest.raises(HTTPException) as refused:
+        async with budget.holding(request, max_bytes=1000):
+            pass
+    assert refused.value.status_code == 503
+    assert pulled[0] == 2
+    assert budget.held == 0, "what was taken is given back"
+
+
+async def test_a_body_is_held_until_its_request_is_done_then_given_back():
+    budget = BodyBudget(100)
+    request, _ = request_with([b"x" * 50, b"y" * 50], [(b"content-length", b"100")])
+    async with budget.holding(request, max_bytes=100) as body:
+        assert body == b"x" * 50 + b"y" * 50
+        assert budget.held == 100
+    assert budget.held == 0

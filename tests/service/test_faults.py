@@ -149,7 +149,8 @@ def test_clients_that_disconnect_mid_request_leave_the_server_healthy(
     server, expected, processes = abandoned
     assert get_status(server.port) == 200
     assert [post(server.port, "/predict/batch", batch_body(digits)) for _ in range(4)] == [(200, expected)] * 4
-    assert set(descendants(server.pid)) == processes, "a worker died or was replaced"
+    # <=: a worker that parsed a large body has its parsing helper process below it now (offload.py)
+    assert processes <= set(descendants(server.pid)), "a worker died or was replaced"
 
 
 def test_a_client_that_disconnects_is_neither_logged_nor_counted_as_a_server_error(abandoned: tuple[LiveServer, bytes, set[int]]) -> None:

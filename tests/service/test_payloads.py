@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from backend.service.payloads import (
     PayloadError,
+    brief,
     flat_to_matrix,
     read_images,
     read_pixels,
@@ -100,3 +101,13 @@ def test_summary_reads_like_a_path():
     with pytest.raises(PayloadError) as raised:
         read_images(orjson.dumps({"images": [[0.0] * 783 + [7]]}), 5)
     assert str(raised.value).startswith("images[0][783]: must be within [0, 1]")
+
+
+def test_brief_shows_a_deeply_nested_value_in_a_few_characters():
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    assert brief(deep) == "[[[[...]]]]"
+    assert brief({"a": list(range(20))}) == "{'a': [0, 1, 2, 3, 4, 5, 6, 7, ...]}"
+    assert brief("x" * 500) == repr("x" * 77)[:77] + "..."
+    assert brief([1, 785]) == "[1, 785]"

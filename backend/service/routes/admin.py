@@ -31,10 +31,11 @@ router = APIRouter(tags=["admin"])
 
 async def require_admin(request: Request, settings: SettingsDep) -> None:
     """HTTPException 403 when ADMIN_TOKEN is unset, 401 unless the request carries it as a bearer token."""
-    if not settings.admin_token:
+    expected = settings.admin_token.get_secret_value()
+    if not expected:
         raise HTTPException(403, "model control is off: start the server with ADMIN_TOKEN set to allow reloads")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), settings.admin_token.encode()):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
         raise HTTPException(401, "send Authorization: Bearer <ADMIN_TOKEN>", headers={"WWW-Authenticate": "Bearer"})
 
 

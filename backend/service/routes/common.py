@@ -25,4 +25,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "The body is over BODY_MAX_BYTES.", "model": Message},
     415: {"description": "The Content-Type is not one this route reads.", "model": Message},
     422: {"description": "The body is not a valid request: each entry says where and why.", "model": ValidationErrorBody},
+    503: {
+        "description": "The worker holds BUFFERED_MAX_BYTES of request bodies already: retry after Retry-After seconds.",
+        "model": Message,
+    },
 }

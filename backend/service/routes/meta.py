@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from backend.service.dependencies import ChosenSlot, ModelDep
+from backend.service.dependencies import ChosenSlot, ModelDep, SettingsDep
 from backend.service.routes.common import MODEL_NOT_FOUND, json_response
 from backend.service.schemas import Health, ModelCard
 
 router = APIRouter(tags=["meta"])
+# what the build used (interpreter and library versions, command lines with local paths): shown only
+# with MODEL_CARD_DETAILS=full, since they tell an attacker more than they tell a user
+PRIVATE_CARD_FIELDS = ("versions", "command", "trained_as")
 
 
 @router.get(
@@ -27,9 +30,13 @@ async def health(model: ModelDep) -> Response:
     summary="The model card",
     description="Architecture of each member network, parameter count, accuracy on MNIST's validation and test "
     "sets, the training recipe and the SHA-256 of the weights file, as written beside the weights at training time. "
-    "`?model=NAME` picks a model of the repository (GET /v2/models); its `model_id` is the version that answers now.",
+    "`?model=NAME` picks a model of the repository (GET /v2/models); its `model_id` is the version that answers now. "
+    "The software versions and training commands are shown only when the server is set to MODEL_CARD_DETAILS=full.",
     response_model=ModelCard,
     responses=MODEL_NOT_FOUND,
 )
-async def model_card(slot: ChosenSlot) -> Response:
-    return json_response(slot.served.card)
+async def model_card(slot: ChosenSlot, settings: SettingsDep) -> Response:
+    card = slot.served.card
+    if settings.model_card_details == "full":
+        return json_response(card)
+    return json_response({key: value for key, value in card.items() if key not in PRIVATE_CARD_FIELDS})

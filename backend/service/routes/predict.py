@@ -14,10 +14,13 @@ from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Response
+from starlette.requests import ClientDisconnect
 
 from backend.service.bodies import OCTET_STREAM, BatchBody
-from backend.service.dependencies import IMAGE_TYPES, ChosenSlot, HeavyWorkDep, ImageBody, JsonBody, SettingsDep
+from backend.service.dependencies import IMAGE_TYPES, ChosenSlot, DigitJsonBody, HeavyWorkDep, ImageBody, SettingsDep
 from backend.service.images import (
+    Abandoned,
+    DecodeTimeoutError,
     EmptyImageError,
     ImageTooLargeError,
     InvalidImageError,
@@ -57,7 +60,7 @@ def _batch_body_doc() -> dict[str, Any]:
     responses=ERROR_RESPONSES,
     openapi_extra=json_body(PredictRequest, {"pixels": EXAMPLE_PIXELS}),
 )
-async def predict(body: JsonBody, slot: ChosenSlot) -> Response:
+async def predict(body: DigitJsonBody, slot: ChosenSlot) -> Response:
     pixels = read_pixels(body)
     if not pixels.any():
         raise PayloadError([error("no_ink", ("body", "pixels"), "no ink: every pixel is 0, so there is no drawing to recognise")])
@@ -79,7 +82,7 @@ async def predict_batch(body: BatchBody, slot: ChosenSlot, settings: SettingsDep
     model = slot.served
 
     def classify() -> dict[str, Any]:
-        images = body if isinstance(body, np.ndarray) else read_images(body, settings.batch_max)
+        images = body if isinstance(body, np.ndarray) else heavy_work.parse(read_images, body, settings.batch_max)
         return {"predictions": model.predict(images).as_dicts()}
 
     return json_response(await heavy_work.run(classify))
@@ -97,7 +100,7 @@ async def predict_batch(body: BatchBody, slot: ChosenSlot, settings: SettingsDep
         **MODEL_NOT_FOUND,
         413: {"description": "The body is over BODY_MAX_BYTES, or the image over IMAGE_MAX_PIXELS.", "model": Message},
         415: {"description": "The Content-Type is not image/png or image/jpeg.", "model": Message},
-        422: {"description": "Not a decodable PNG/JPEG, or no ink in it.", "model": ValidationErrorBody},
+        422: {"description": "Not a decodable PNG/JPEG, too slow to decode, or no ink in it.", "model": ValidationErrorBody},
     },
     openapi_extra={
         "requestBody": {
@@ -110,7 +113,7 @@ async def predict_image(body: ImageBody, slot: ChosenSlot, settings: SettingsDep
     model = slot.served
 
     def classify() -> dict[str, Any]:
-        pixels = image_to_pixels(body, settings.image_max_pixels)
+        pixels = image_to_pixels(body, settings.image_max_pixels, settings.image_decode_timeout_s, heavy_work.client_gone)
         prediction = model.predict(pixels[np.newaxis, :]).as_dicts()[0]
         return {**prediction, "pixels": pixels}
 
@@ -120,5 +123,9 @@ async def predict_image(body: ImageBody, slot: ChosenSlot, settings: SettingsDep
         raise HTTPException(413, str(err)) from None
     except InvalidImageError as err:
         raise PayloadError([error("image_invalid", ("body",), str(err))]) from None
+    except DecodeTimeoutError as err:
+        raise PayloadError([error("image_too_slow", ("body",), str(err))]) from None
+    except Abandoned:
+        raise ClientDisconnect from None  # no one to answer: counted as 499
     except EmptyImageError as err:
         raise PayloadError([error("image_empty", ("body",), str(err))]) from None

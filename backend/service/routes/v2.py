@@ -33,6 +33,7 @@ from backend.service.dependencies import HeavyWork, HeavyWorkDep, RepositoryDep,
 from backend.service.errors import protocol_route
 from backend.service.payloads import (
     PayloadError,
+    brief,
     error,
     field_of,
     flat_to_matrix,
@@ -71,6 +72,10 @@ V2_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No model of that name and version.", "model": V2Error},
     413: {"description": "The body is over BODY_MAX_BYTES.", "model": V2Error},
     415: {"description": "The body is neither JSON nor application/octet-stream, or has an unknown Content-Encoding.", "model": V2Error},
+    503: {
+        "description": "The worker holds BUFFERED_MAX_BYTES of request bodies already: retry after Retry-After seconds.",
+        "model": V2Error,
+    },
 }
 
 
@@ -287,9 +292,11 @@ def read_infer_request(body: InferBody, batch_max: int) -> tuple[str | None, Any
     if missing:
         raise PayloadError([error("missing", (*loc, missing[0]), f"the input tensor lacks {', '.join(missing)}")])
     if tensor["name"] != INPUT_NAME:
-        raise PayloadError([error("value_error", (*loc, "name"), f"unknown input {tensor['name']!r}; the model's input is {INPUT_NAME!r}")])
+        raise PayloadError(
+            [error("value_error", (*loc, "name"), f"unknown input {brief(tensor['name'])}; the model's input is {INPUT_NAME!r}")]
+        )
     if tensor["datatype"] != DATATYPE:
-        raise PayloadError([error("value_error", (*loc, "datatype"), f"datatype must be {DATATYPE!r}, got {tensor['datatype']!r}")])
+        raise PayloadError([error("value_error", (*loc, "datatype"), f"datatype must be {DATATYPE!r}, got {brief(tensor['datatype'])}")])
     n_images = check_shape(tensor["shape"], (*loc, "shape"), batch_max)
     if binary_size is not None:
         return request_id, binary_tensor(body.binary, binary_size, n_images, loc), binary_output
@@ -339,7 +346,7 @@ def binary_tensor(binary: bytes, size: Any, n_images: int, loc: tuple) -> np.nda
 def check_shape(shape: Any, loc: tuple, batch_max: int) -> int:
     """Shape must be [B, 784] with 1 <= B <= batch_max; returns B."""
     if not (isinstance(shape, list) and len(shape) == 2 and all(type(n) is int for n in shape) and shape[1] == N_INPUTS):
-        raise PayloadError([error("value_error", loc, f"shape must be [B, {N_INPUTS}] (B images of 28x28 pixels), got {shape!r}")])
+        raise PayloadError([error("value_error", loc, f"shape must be [B, {N_INPUTS}] (B images of 28x28 pixels), got {brief(shape)}")])
     if not 1 <= shape[0] <= batch_max:
         raise PayloadError([error("value_error", loc, f"the batch size must be 1 to {batch_max}, got {shape[0]}")])
     return shape[0]

@@ -16,6 +16,8 @@ pytestmark = pytest.mark.anyio
 
 CARD = orjson.loads((MODEL_DIR / "model.json").read_bytes())
 
+JSON = {"Content-Type": "application/json"}
+
 
 async def test_health_names_the_loaded_model(client):
     response = await client.get("/health")
@@ -28,13 +30,21 @@ async def test_health_does_not_accept_post(client):
     assert 400 <= response.status_code < 500
 
 
-async def test_model_card_is_the_card_beside_the_weights(client):
+async def test_model_card_is_the_card_beside_the_weights_less_versions_and_commands(client):
     response = await client.get("/model")
     assert response.status_code == 200
     body = response.json()
-    assert body == CARD
+    assert body == {key: value for key, value in CARD.items() if key not in ("versions", "command", "trained_as")}
     for key in ("members", "n_parameters", "weights_sha256", "test_accuracy", "training"):
         assert key in body
+
+
+async def test_model_card_details_full_shows_the_whole_card(tmp_path):
+    async with serve_asgi(settings_for(tmp_path, model_card_details="full")) as full:
+        response = await full.get("/model")
+    assert response.status_code == 200
+    assert response.json() == CARD
+    assert "versions" in CARD and "command" in CARD
 
 
 async def test_openapi_documents_hand_parsed_bodies_with_examples(client):
@@ -62,8 +72,8 @@ async def test_metrics_count_requests_by_route_and_predictions_by_digit(client):
         return float(match.group(1)) if match else 0.0
 
     before = (await client.get("/metrics")).text
-    answer = (await client.post("/predict", content=orjson.dumps({"pixels": EXAMPLE_PIXELS}))).json()
-    await client.post("/predict", content=b"{")
+    answer = (await client.post("/predict", content=orjson.dumps({"pixels": EXAMPLE_PIXELS}), headers=JSON)).json()
+    await client.post("/predict", content=b"{", headers=JSON)
     response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
@@ -96,7 +106,7 @@ async def test_static_page_is_served_at_the_root_with_security_headers(client):
 async def test_security_headers_are_on_api_answers_and_errors_too(client):
     for response in (
         await client.get("/health"),
-        await client.post("/predict", content=b"[]"),
+        await client.post("/predict", content=b"[]", headers=JSON),
         await client.get("/no-such-file.txt"),
         await client.get("/docs"),
     ):

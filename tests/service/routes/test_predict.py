@@ -92,10 +92,19 @@ async def test_concurrent_predicts_each_get_their_own_answer(client, direct_mode
         assert np.allclose(response.json()["probabilities"], row, atol=1e-6)
 
 
-async def test_predict_accepts_integers_and_a_missing_content_type(client):
-    response = await client.post("/predict", content=orjson.dumps({"pixels": [0] * 700 + [1] * 84}))
+async def test_predict_accepts_integers(client):
+    response = await client.post(
+        "/predict", content=orjson.dumps({"pixels": [0] * 700 + [1] * 84}), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 200
     assert_prediction(response.json())
+
+
+async def test_predict_refuses_a_body_without_content_type(client):
+    # a cross-site form or fetch can send a body with no Content-Type (and no CORS preflight): it is not read as JSON
+    response = await client.post("/predict", content=orjson.dumps({"pixels": [0] * 784}))
+    assert response.status_code == 415
+    assert response.json()["detail"] == "send the body as application/json, not without a Content-Type"
 
 
 @pytest.mark.parametrize(
