@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router)
     add_method_fallbacks(app, routers)  # after the API routes, before the page's mount
+    app.include_router(v2.unknown_paths)  # last of all: any other path under /v2 is the protocol's 404
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     # add_middleware wraps what is there: the last added runs first on the way in

@@ -17,13 +17,14 @@ What this module leaves out: parsing the JSON itself (payloads.py) and the tenso
 from __future__ import annotations
 
 import zlib
+from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import Depends, HTTPException, Query, Request
 
 from backend.nn.shapes import N_INPUTS
-from backend.service.dependencies import body_too_large, get_settings, is_json, media_type, read_body
+from backend.service.dependencies import BodyBudget, body_too_large, get_body_budget, get_settings, is_json, media_type
 from backend.service.payloads import PayloadError, error
 from backend.service.settings import Settings
 
@@ -58,11 +59,6 @@ def decompress(body: bytes, encoding: str | None, max_bytes: int) -> bytes:
     raise HTTPException(400, f"the body is not valid {coding} data ({last})")
 
 
-async def read_decoded_body(request: Request, max_bytes: int) -> bytes:
-    """read_body, then undo any Content-Encoding under the same cap."""
-    return decompress(await read_body(request, max_bytes), request.headers.get("content-encoding"), max_bytes)
-
-
 class InferBody:
     """A V2 infer body split in two: the JSON header (bytes) and the binary tensor data after it (may be empty)."""
 
@@ -71,34 +67,41 @@ class InferBody:
         self.binary = binary
 
 
-async def get_infer_body(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> InferBody:
+async def get_infer_body(
+    request: Request, settings: Annotated[Settings, Depends(get_settings)], budget: Annotated[BodyBudget, Depends(get_body_budget)]
+) -> AsyncIterator[InferBody]:
     media = media_type(request)
     framed = request.headers.get(HEADER_LENGTH)
-    if not (is_json(media) or media == OCTET_STREAM):
+    # V2 clients (tritonclient's sync client) send no Content-Type at all; the answer is a prediction and
+    # changes nothing, so a body without one is read as the protocol's JSON here, unlike the page's routes
+    if not (media is None or is_json(media) or media == OCTET_STREAM):
         raise HTTPException(415, f"send the body as application/json (or binary tensors as application/octet-stream), not {media}")
-    body = await read_decoded_body(request, settings.body_max_bytes)
-    if framed is None:
-        return InferBody(body, b"")
-    if not framed.isdigit() or int(framed) > len(body):
-        raise HTTPException(400, f"Inference-Header-Content-Length is {framed!r}, but the body holds {len(body)} bytes")
-    split = int(framed)
-    return InferBody(body[:split], body[split:])
+    async with budget.holding(request, settings.body_max_bytes) as sent:
+        body = decompress(sent, request.headers.get("content-encoding"), settings.body_max_bytes)
+        if framed is None:
+            yield InferBody(body, b"")
+            return
+        if not framed.isdigit() or int(framed) > len(body):
+            raise HTTPException(400, f"Inference-Header-Content-Length is {framed!r}, but the body holds {len(body)} bytes")
+        split = int(framed)
+        yield InferBody(body[:split], body[split:])
 
 
 async def get_batch_body(
     request: Request,
     settings: Annotated[Settings, Depends(get_settings)],
+    budget: Annotated[BodyBudget, Depends(get_body_budget)],
     dtype: Annotated[
         PixelType, Query(description="For application/octet-stream bodies: uint8 (0-255, the default) or float32 (little-endian, 0.0-1.0).")
     ] = "uint8",
-) -> bytes | np.ndarray:
+) -> AsyncIterator[bytes | np.ndarray]:
     """A JSON body as bytes (for payloads.read_images), or an octet-stream body as images (N, 784) float32 in [0, 1]."""
     media = media_type(request)
-    if is_json(media):
-        return await read_decoded_body(request, settings.body_max_bytes)
-    if media != OCTET_STREAM:
-        raise HTTPException(415, f"send the body as application/json or application/octet-stream, not {media}")
-    return pixels_from_bytes(await read_decoded_body(request, settings.body_max_bytes), PIXEL_DTYPES[dtype], settings.batch_max)
+    if not (is_json(media) or media == OCTET_STREAM):
+        raise HTTPException(415, f"send the body as application/json or application/octet-stream, not {media or 'without a Content-Type'}")
+    async with budget.holding(request, settings.body_max_bytes) as sent:
+        body = decompress(sent, request.headers.get("content-encoding"), settings.body_max_bytes)
+        yield body if is_json(media) else pixels_from_bytes(body, PIXEL_DTYPES[dtype], settings.batch_max)
 
 
 def pixels_from_bytes(body: bytes, dtype: np.dtype, batch_max: int) -> np.ndarray:

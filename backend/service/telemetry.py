@@ -85,8 +85,9 @@ def exposition() -> tuple[bytes, str]:
 def retire_worker(pid: int, directory: str | None = None) -> None:
     """Fold a dead worker's metric files into the archives (counter_archive.db, ...) and delete them.
 
-    Counters and histograms (this service's only types) add up across processes, so the sum of the
-    archive and the live workers' files is what the scrape reported before the worker died. Run in
+    Counters and histograms add up across processes, so the sum of the archive and the live workers'
+    files is what the scrape reported before the worker died. A dead worker's gauges (the served model
+    version) are simply removed: the live workers report what serves now. Run in
     the process manager only, after the worker has exited, one at a time.
     """
     directory = directory or os.environ.get(MULTIPROC_ENV)
@@ -95,6 +96,9 @@ def retire_worker(pid: int, directory: str | None = None) -> None:
     multiprocess.mark_process_dead(pid, directory)  # live gauges, should any be added one day
     for path in glob.glob(os.path.join(directory, f"*_{pid}.db")):
         kind = os.path.basename(path).split("_")[0]
+        if kind == "gauge":
+            os.remove(path)
+            continue
         if kind not in ("counter", "histogram"):
             continue
         archive = MmapedDict(os.path.join(directory, f"{kind}_archive.db"))

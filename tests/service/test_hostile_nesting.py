@@ -17,10 +17,11 @@ import pytest
 
 from backend.nn.shapes import N_INPUTS
 from backend.service.dependencies import DIGIT_BODY_MAX_BYTES
+from backend.service.schemas import EXAMPLE_PIXELS
 from backend.testing import hostile
 from backend.testing.live_server import LiveServer
 
-PIXELS = [0.0] * N_INPUTS
+PIXELS = EXAMPLE_PIXELS  # a drawing with ink: an all-blank one is refused as "no ink"
 BODIES: dict[str, dict[str, Any]] = {
     "/predict": {"pixels": PIXELS},
     "/predict/batch": {"images": [PIXELS]},

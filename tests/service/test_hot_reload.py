@@ -22,6 +22,7 @@ import pytest
 from backend.nn.weights import load_model, save_model
 from backend.paths import MODEL_DIR
 from backend.service.repository import ModelRepository
+from backend.service.schemas import EXAMPLE_PIXELS
 from backend.testing.live_server import LiveServer
 from backend.testing.service import serve_asgi, settings_for
 
@@ -97,7 +98,9 @@ async def test_bad_weights_are_refused_and_the_old_model_keeps_serving(tmp_path,
         assert expected in reason and str(folder) in reason
         assert f"version {old} keeps serving" in caplog.text
         assert (await client.get("/model")).json()["model_id"] == old
-        predict = await client.post("/predict", content=orjson.dumps({"pixels": [0.0] * 784}), headers={"content-type": "application/json"})
+        predict = await client.post(
+            "/predict", content=orjson.dumps({"pixels": EXAMPLE_PIXELS}), headers={"content-type": "application/json"}
+        )
         assert predict.status_code == 200
 
 
@@ -141,7 +144,7 @@ def test_reload_under_load_drops_no_request(tmp_path):
     weights = repository_copy(tmp_path)
     with LiveServer(workers=2, model_dir=weights, env={"RELOAD_POLL_S": "0.1"}) as server:
         old = orjson.loads((weights / "model.json").read_bytes())["model_id"]
-        body = orjson.dumps({"pixels": [0.0] * 784})
+        body = orjson.dumps({"pixels": EXAMPLE_PIXELS})
         stop = threading.Event()
         results: list[tuple[int, str]] = []
         lock = threading.Lock()

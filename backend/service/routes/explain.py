@@ -1,6 +1,6 @@
 """POST /explain and GET /explain/weights/{member}/{unit}: what the network computed for one drawing.
 
-/explain reads its body exactly as /predict does (JsonBody, payloads.read_pixels: the same checks, the
+/explain reads its body exactly as /predict does (DigitJsonBody, payloads.read_pixels: the same checks, the
 same errors) and answers with backend.recognition.explain's Explanation: every layer's activations,
 the per-pixel evidence for the answer against the runner-up, and the first-layer units that mattered
 most with their weights. /explain/weights gives any first-layer unit's weights, for the page to show
@@ -16,7 +16,7 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 
 from backend.recognition.explain import Explainer
-from backend.service.dependencies import HeavyWorkDep, JsonBody, ModelDep
+from backend.service.dependencies import DigitJsonBody, HeavyWorkDep, ModelDep
 from backend.service.payloads import read_pixels
 from backend.service.routes.common import ERROR_RESPONSES, json_response
 from backend.service.schemas import EXAMPLE_PIXELS, Explanation, Message, PredictRequest, UnitWeights, json_body
@@ -44,7 +44,7 @@ def explainer_for(request: Request, model: ServedModel) -> Explainer:
     responses=ERROR_RESPONSES,
     openapi_extra=json_body(PredictRequest, {"pixels": EXAMPLE_PIXELS}),
 )
-async def explain(body: JsonBody, request: Request, model: ModelDep, heavy_work: HeavyWorkDep) -> Response:
+async def explain(body: DigitJsonBody, request: Request, model: ModelDep, heavy_work: HeavyWorkDep) -> Response:
     pixels = read_pixels(body)
 
     def work() -> dict[str, Any]:

@@ -25,7 +25,6 @@ from typing import Annotated, Any
 import numpy as np
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from starlette.routing import Match
 
 from backend.nn.shapes import N_CLASSES, N_INPUTS
 from backend.service.bodies import OCTET_STREAM, InferBody, InferBodyDep
@@ -299,7 +298,7 @@ def read_infer_request(body: InferBody, batch_max: int) -> tuple[str | None, Any
         raise PayloadError([error("value_error", (*loc, "datatype"), f"datatype must be {DATATYPE!r}, got {brief(tensor['datatype'])}")])
     n_images = check_shape(tensor["shape"], (*loc, "shape"), batch_max)
     if binary_size is not None:
-        return request_id, binary_tensor(body.binary, binary_size, n_images, loc), binary_output
+        return request_id, binary_tensor(body.binary, binary_size, n_images, loc), wanted, binary_output
     if body.binary:
         raise PayloadError(
             [error("value_error", loc, f"{len(body.binary)} bytes follow the JSON header, but no input has a binary_data_size")]
@@ -370,15 +369,12 @@ def requested_outputs(outputs: Any, parameters: Any) -> tuple[tuple[str, ...], b
     return tuple(name for name in OUTPUT_NAMES if name in asked) or OUTPUT_NAMES, binary
 
 
-@router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], include_in_schema=False)
+# Registered by the app after every other route (methods.add_method_fallbacks included), so it sees only
+# paths that nothing else serves: a wrong method on a V2 path is the fallback's 405, already in {"error"}.
+unknown_paths = APIRouter(prefix="/v2", route_class=protocol_route(v2_error), include_in_schema=False)
+
+
+@unknown_paths.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
 async def not_in_protocol(request: Request) -> Response:
-    """Any other path under /v2: 404 (or 405 for a known path and another method) as {"error"}, which V2 clients read."""
-    # this router's own routes (the app's list holds the router as one entry): which take this path by another method
-    allowed = sorted(
-        {m for route in router.routes if route.matches(request.scope)[0] == Match.PARTIAL for m in getattr(route, "methods", None) or ()}
-    )
-    if allowed:
-        raise HTTPException(
-            405, f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}
-        )
+    """Any other path under /v2: 404 as {"error"}, which V2 clients read."""
     raise HTTPException(404, f"{request.url.path} is not part of the V2 inference protocol served here (see GET /v2/models)")

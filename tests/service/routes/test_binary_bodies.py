@@ -11,10 +11,8 @@ import numpy as np
 import orjson
 import pytest
 
-from backend.nn.weights import load_model
-from backend.paths import MODEL_DIR
 from backend.recognition.smoke import load_smoke_sample
-from backend.testing.service import serve_asgi, settings_for
+from backend.testing.service import ShippedReference, serve_asgi, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -29,7 +27,8 @@ def digits() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def model():
-    return load_model(MODEL_DIR)[0]
+    """The shipped model as the service answers with it (calibrated probabilities)."""
+    return ShippedReference()
 
 
 def framed(header: dict, binary: bytes) -> tuple[bytes, dict[str, str]]:
@@ -108,7 +107,11 @@ async def test_v2_binary_input_and_output(client, digits, model, binary_output):
         split = int(response.headers["inference-header-content-length"])
         header = orjson.loads(response.content[:split])
         assert header["outputs"][0]["parameters"] == {"binary_data_size": 4 * 10 * 4}
-        got = np.frombuffer(response.content[split:], "<f4").reshape(4, 10)
+        assert header["outputs"][1] == {"name": "is_digit", "shape": [4], "datatype": "BOOL", "parameters": {"binary_data_size": 4}}
+        data = response.content[split:]
+        assert len(data) == 4 * 10 * 4 + 4  # the outputs' bytes one after the other, in the header's order
+        got = np.frombuffer(data[: 4 * 10 * 4], "<f4").reshape(4, 10)
+        np.testing.assert_array_equal(np.frombuffer(data[4 * 10 * 4 :], np.bool_), model.is_digit(digits))
     else:
         assert "inference-header-content-length" not in response.headers
         got = np.array(response.json()["outputs"][0]["data"]).reshape(4, 10)
