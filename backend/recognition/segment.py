@@ -14,7 +14,8 @@ The steps:
      than a digit, the column ranges between cut candidates (the low points of its column ink profile:
      touching digits). Each is framed with `preprocess.ink_to_mnist` and all are classified in ONE batch;
   3. choice: a dynamic programme keeps the reading whose pieces the network reads most confidently
-     (sum of log-confidences), less a penalty per digit (one digit must read clearly worse than two to
+     (sum of log-confidences, plus DIGITNESS_WEIGHT times log P(digit) when the open-set rejector is
+     given: half a digit or two digits in one look like no digit), less a penalty per digit (one digit must read clearly worse than two to
      be split), per stroke a cut goes through, for a piece wider than this number's usual digit, and for
      a stroke too short to be a digit on its own; first over blobs, then over cuts inside a blob.
 
