@@ -14,7 +14,8 @@ The steps:
      than a digit, the column ranges between cut candidates (the low points of its column ink profile:
      touching digits). Each is framed with `preprocess.ink_to_mnist` and all are classified in ONE batch;
   3. choice: a dynamic programme keeps the reading whose pieces the network reads most confidently
-     (sum of log-confidences), less a penalty per digit (one digit must read clearly worse than two to
+     (sum of log-confidences, plus DIGITNESS_WEIGHT times log P(digit) when the open-set rejector is
+     given: half a digit or two digits in one look like no digit), less a penalty per digit (one digit must read clearly worse than two to
      be split), per stroke a cut goes through, for a piece wider than this number's usual digit, and for
      a stroke too short to be a digit on its own; first over blobs, then over cuts inside a blob.
 
@@ -36,6 +37,7 @@ import numpy as np
 from backend.recognition.preprocess import INK_THRESHOLD, EmptyImageError, ink_to_mnist
 
 Classify = Callable[[np.ndarray], np.ndarray]  # (N, 784) float32 -> (N, 10) probabilities
+DigitScore = Callable[[np.ndarray], np.ndarray]  # (N, 784) float32 -> (N,) P(digit), the open-set rejector's
 
 SPECK_SHARE = 0.02  # a blob with less ink area than this share of the largest one is dirt
 FRAGMENT_HEIGHT = 0.45  # ink shorter than this many digit heights is a stroke of a digit, a digit alone only if nothing else fits
@@ -43,10 +45,10 @@ FRAGMENT_PENALTY = 6.0
 MAX_BLOBS = 4  # most blobs one digit is read as (a 5 and its flag, a 4 in two strokes, a broken stroke)
 TALL = 0.75  # blobs this many digit heights tall may be whole digits...
 TALL_OVERLAP = 0.5  # ...and two of them are one digit only if their columns overlap by this share of the narrower
-JOIN_GAP = 0.1  # blobs more than this many digit heights apart side by side are never one digit
+JOIN_GAP = 0.2  # blobs more than this many digit heights apart side by side are never one digit
 DIGIT_PENALTY = 0.3  # log-score lost per digit read: one digit must read clearly worse to be read as two
 SPLIT_WIDER_THAN = 0.8  # a blob wider than this many digit heights may be touching digits...
-SPLIT_WIDER_THAN_USUAL = 1.1  # ...and so may a blob wider than this many times the number's usual digit width
+SPLIT_WIDER_THAN_USUAL = 0.9  # ...and so may a blob wider than this many times the number's usual digit width
 USUAL_ASPECT = 0.8  # a piece as wide as the usual digit counts as this wide for its height, for the penalty
 PIECE_MIN_HEIGHT = 0.65  # a piece cut from a blob must be at least this share of the blob's height
 MIN_PIECE = 0.12  # narrowest piece a cut may leave, in digit heights (a thin 1)
@@ -57,6 +59,7 @@ CUT_PENALTY = 0.3  # log-score lost per stroke a cut goes through...
 CUT_EXTRA_PENALTY = 0.6  # ...and more for each stroke beyond the first
 MAX_CUTS = 6  # candidate cuts per blob, the lowest points of its column profile
 MAX_MARKS = 64  # more separate blobs than this (after dropping specks) is not a number: refused, it would only be slow
+DIGITNESS_WEIGHT = 2.0  # log P(digit) counts this much beside the log-confidence (a fragment or a pair looks "not a digit")
 WORKING_HEIGHT = 96  # taller ink is box-averaged down to about this height first: plenty for a 20 px digit
 
 
@@ -98,8 +101,12 @@ class Blob:
         return (self.left + self.right) / 2
 
 
-def segment_number(ink: np.ndarray, classify: Classify) -> list[DigitImage]:
-    """Ink (H, W) in [0, 1] (0 = paper) -> its digits left to right. Raises EmptyImageError when there is no ink."""
+def segment_number(ink: np.ndarray, classify: Classify, digit_score: DigitScore | None = None) -> list[DigitImage]:
+    """Ink (H, W) in [0, 1] (0 = paper) -> its digits left to right. Raises EmptyImageError when there is no ink.
+
+    digit_score, when given, is the open-set rejector's P(digit): pieces that look like no digit (half a
+    digit, two digits in one) then score lower, so the reading whose pieces each look like a digit wins.
+    """
     ink = np.clip(np.asarray(ink, dtype=np.float64), 0.0, 1.0)
     if ink.ndim != 2 or ink.size == 0:
         raise ValueError(f"expected a 2-D image, got shape {ink.shape}")
@@ -127,9 +134,12 @@ def segment_number(ink: np.ndarray, classify: Classify) -> list[DigitImage]:
         if blob.width > min(SPLIT_WIDER_THAN * max(blob.height, height), SPLIT_WIDER_THAN_USUAL * width):
             whole = Candidate.of(ink, labels, all_blobs, [ids[k]], (k, k + 1))
             candidates += whole.pieces(max(blob.height, 0.7 * height))
-    probabilities = classify(np.stack([c.pixels for c in candidates]).astype(np.float32))
-    for candidate, row in zip(candidates, probabilities):
+    batch = np.stack([c.pixels for c in candidates]).astype(np.float32)
+    probabilities = classify(batch)
+    digitness = digit_score(batch) if digit_score is not None else np.ones(len(candidates))
+    for candidate, row, p_digit in zip(candidates, probabilities, digitness):
         candidate.confidence = float(row.max())
+        candidate.digitness = float(p_digit)
 
     # first which blobs make each digit, then where to cut the blobs that hold several
     runs = {c.span: c.score(height, width) for c in candidates if c.cut is None}
@@ -158,6 +168,7 @@ class Candidate:
     cut: tuple[int, int] | None = None
     crossed: int = 0  # strokes the cut on its left goes through
     confidence: float = 0.0
+    digitness: float = 1.0  # P(digit) from the rejector; 1 when there is none
     _pixels: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
@@ -196,7 +207,8 @@ class Candidate:
         """log-confidence, less a penalty for being wider than a digit, less the cost of one more digit."""
         aspect = max(self.width / max(self.height, 0.7 * height), self.width / usual_width * USUAL_ASPECT)
         fragment = FRAGMENT_PENALTY if self.height < FRAGMENT_HEIGHT * height else 0.0
-        return math.log(max(self.confidence, 1e-6)) - WIDE_PENALTY * max(0.0, aspect - WIDE_FROM) - DIGIT_PENALTY - fragment
+        belief = math.log(max(self.confidence, 1e-6)) + DIGITNESS_WEIGHT * math.log(max(self.digitness, 1e-6))
+        return belief - WIDE_PENALTY * max(0.0, aspect - WIDE_FROM) - DIGIT_PENALTY - fragment
 
     def cut_cost(self) -> float:
         """What the cut on this piece's left costs: touching digits meet in one stroke, a cut through a 0 crosses two."""

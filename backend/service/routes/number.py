@@ -30,7 +30,8 @@ NOT_A_DIGIT = "?"  # stands in the number for a group the model says is not a di
 def read_number(data: bytes, model: ServedModel, max_pixels: int) -> dict[str, Any]:
     """PNG/JPEG bytes -> {"number", "digits": [{"digit", "confidence", "probabilities", "is_digit", "box", "pixels"}]}."""
     ink = gray_to_ink(decode_gray(data, max_pixels))
-    found = segment_number(ink, model.model.predict_proba)
+    # the rejector's P(digit) steers the segmentation towards pieces that each look like a digit
+    found = segment_number(ink, model.model.predict_proba, model.open_set.digit_scores if model.open_set else None)
     predictions = model.predict(np.stack([d.pixels for d in found])).as_dicts()
     digits = [
         # is_digit comes from the model's prediction when it judges that (open-set rejection); until then every group is a digit
