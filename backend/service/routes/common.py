@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from fastapi import Response
+from fastapi import HTTPException, Response
+from starlette.requests import ClientDisconnect
 
+from backend.service.images import Abandoned, DecodeTimeoutError, EmptyImageError, ImageTooLargeError, InvalidImageError
+from backend.service.payloads import PayloadError, error
 from backend.service.schemas import Message, ValidationErrorBody
 
 
@@ -30,3 +35,20 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "model": Message,
     },
 }
+
+
+@contextmanager
+def picture_errors() -> Iterator[None]:
+    """Turn what decoding an uploaded picture can raise into the HTTP errors the picture routes document."""
+    try:
+        yield
+    except ImageTooLargeError as err:
+        raise HTTPException(413, str(err)) from None
+    except InvalidImageError as err:
+        raise PayloadError([error("image_invalid", ("body",), str(err))]) from None
+    except DecodeTimeoutError as err:
+        raise PayloadError([error("image_too_slow", ("body",), str(err))]) from None
+    except EmptyImageError as err:
+        raise PayloadError([error("image_empty", ("body",), str(err))]) from None
+    except Abandoned:
+        raise ClientDisconnect from None  # no one to answer: counted as 499

@@ -9,27 +9,32 @@ What this module leaves out: how the digits are found (segment.py) and decoding 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Response
 
 from backend.recognition.preprocess import gray_to_ink
 from backend.recognition.segment import TooManyMarksError, segment_number
-from backend.service.dependencies import IMAGE_TYPES, HeavyWorkDep, ImageBody, ModelDep, SettingsDep
-from backend.service.images import EmptyImageError, ImageTooLargeError, InvalidImageError, decode_gray
+from backend.service.dependencies import IMAGE_TYPES, ChosenSlot, HeavyWorkDep, ImageBody, SettingsDep
+from backend.service.images import decode_gray, never
 from backend.service.payloads import PayloadError, error
-from backend.service.routes.common import json_response
+from backend.service.routes.common import MODEL_NOT_FOUND, json_response, picture_errors
 from backend.service.schemas import EXAMPLE_NUMBER, Message, NumberPrediction, ValidationErrorBody
 from backend.service.served_model import ServedModel
+from backend.service.settings import Settings
 
 router = APIRouter(tags=["predict"])
 NOT_A_DIGIT = "?"  # stands in the number for a group the model says is not a digit
 
 
-def read_number(data: bytes, model: ServedModel, max_pixels: int) -> dict[str, Any]:
-    """PNG/JPEG bytes -> {"number", "digits": [{"digit", "confidence", "probabilities", "is_digit", "box", "pixels"}]}."""
-    ink = gray_to_ink(decode_gray(data, max_pixels))
+def read_number(data: bytes, model: ServedModel, settings: Settings, should_stop: Callable[[], bool] = never) -> dict[str, Any]:
+    """PNG/JPEG bytes -> {"number", "digits": [{"digit", "confidence", "probabilities", "is_digit", "box", "pixels"}]}.
+
+    Decoded under the same pixel and time budgets as /predict/image; should_stop() true abandons the decode.
+    """
+    ink = gray_to_ink(decode_gray(data, settings.image_max_pixels, settings.image_decode_timeout_s, should_stop))
     # the rejector's P(digit) steers the segmentation towards pieces that each look like a digit
     found = segment_number(ink, model.model.predict_proba, model.open_set.digit_scores if model.open_set else None)
     predictions = model.predict(np.stack([d.pixels for d in found])).as_dicts()
@@ -53,9 +58,13 @@ def read_number(data: bytes, model: ServedModel, max_pixels: int) -> dict[str, A
     "height]` in the picture's pixels and the 784 pixels the network was given.",
     response_model=NumberPrediction,
     responses={
+        **MODEL_NOT_FOUND,
         413: {"description": "The body is over BODY_MAX_BYTES, or the image over IMAGE_MAX_PIXELS.", "model": Message},
         415: {"description": "The Content-Type is not image/png or image/jpeg.", "model": Message},
-        422: {"description": "Not a decodable PNG/JPEG, no ink in it, or far too many marks to be a number.", "model": ValidationErrorBody},
+        422: {
+            "description": "Not a decodable PNG/JPEG, too slow to decode, no ink in it, or far too many marks to be a number.",
+            "model": ValidationErrorBody,
+        },
     },
     openapi_extra={
         "requestBody": {
@@ -65,14 +74,9 @@ def read_number(data: bytes, model: ServedModel, max_pixels: int) -> dict[str, A
         "responses": {"200": {"content": {"application/json": {"example": EXAMPLE_NUMBER}}}},
     },
 )
-async def predict_number(body: ImageBody, model: ModelDep, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
-    try:
-        return json_response(await heavy_work.run(lambda: read_number(body, model, settings.image_max_pixels)))
-    except ImageTooLargeError as err:
-        raise HTTPException(413, str(err)) from None
-    except InvalidImageError as err:
-        raise PayloadError([error("image_invalid", ("body",), str(err))]) from None
-    except EmptyImageError as err:
-        raise PayloadError([error("image_empty", ("body",), str(err))]) from None
-    except TooManyMarksError as err:
-        raise PayloadError([error("image_not_a_number", ("body",), str(err))]) from None
+async def predict_number(body: ImageBody, slot: ChosenSlot, settings: SettingsDep, heavy_work: HeavyWorkDep) -> Response:
+    with picture_errors():
+        try:
+            return json_response(await heavy_work.run(lambda: read_number(body, slot.served, settings, heavy_work.client_gone)))
+        except TooManyMarksError as err:
+            raise PayloadError([error("image_not_a_number", ("body",), str(err))]) from None

@@ -13,21 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Response
-from starlette.requests import ClientDisconnect
+from fastapi import APIRouter, Response
 
 from backend.service.bodies import OCTET_STREAM, BatchBody
 from backend.service.dependencies import IMAGE_TYPES, ChosenSlot, DigitJsonBody, HeavyWorkDep, ImageBody, SettingsDep
 from backend.service.images import (
-    Abandoned,
-    DecodeTimeoutError,
-    EmptyImageError,
-    ImageTooLargeError,
-    InvalidImageError,
     image_to_pixels,
 )
 from backend.service.payloads import PayloadError, error, read_images, read_pixels
-from backend.service.routes.common import ERROR_RESPONSES, MODEL_NOT_FOUND, json_response
+from backend.service.routes.common import ERROR_RESPONSES, MODEL_NOT_FOUND, json_response, picture_errors
 from backend.service.schemas import (
     EXAMPLE_PIXELS,
     BatchRequest,
@@ -117,15 +111,5 @@ async def predict_image(body: ImageBody, slot: ChosenSlot, settings: SettingsDep
         prediction = model.predict(pixels[np.newaxis, :]).as_dicts()[0]
         return {**prediction, "pixels": pixels}
 
-    try:
+    with picture_errors():
         return json_response(await heavy_work.run(classify))
-    except ImageTooLargeError as err:
-        raise HTTPException(413, str(err)) from None
-    except InvalidImageError as err:
-        raise PayloadError([error("image_invalid", ("body",), str(err))]) from None
-    except DecodeTimeoutError as err:
-        raise PayloadError([error("image_too_slow", ("body",), str(err))]) from None
-    except Abandoned:
-        raise ClientDisconnect from None  # no one to answer: counted as 499
-    except EmptyImageError as err:
-        raise PayloadError([error("image_empty", ("body",), str(err))]) from None

@@ -117,3 +117,18 @@ async def test_openapi_documents_the_route_with_an_example(client):
     assert set(operation["requestBody"]["content"]) == {"image/png", "image/jpeg"}
     assert operation["responses"]["200"]["content"]["application/json"]["example"]["number"] == "11"
     assert {"413", "415", "422"} <= set(operation["responses"])
+
+
+async def test_another_model_reads_the_number_when_asked_by_name(client):
+    response = await client.post("/predict/number?model=classic", content=png(written_number("40")), headers=PNG)
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["digits"]) == 2
+    for entry in body["digits"]:
+        assert_digit(entry)
+
+
+async def test_an_unknown_model_is_a_404_listing_the_names(client):
+    response = await client.post("/predict/number?model=nope", content=png(written_number("40")), headers=PNG)
+    assert response.status_code == 404
+    assert "classic" in response.json()["detail"] and "mnist" in response.json()["detail"]
