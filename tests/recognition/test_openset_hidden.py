@@ -13,7 +13,7 @@ from backend.nn.network import Network, NetworkConfig
 from backend.nn.shapes import N_INPUTS
 from backend.nn.weights import WeightsError
 from backend.recognition.openset import CARD_FILE, HIDDEN, HIDDEN_AND_PIXELS, PIXELS, OpenSet, hidden_width, load_open_set, save_open_set
-from backend.recognition.openset_training import features_of
+from backend.recognition.openset_training import RejectorRecipe, features_of, train_rejector
 
 H = 12  # the tiny digit model's hidden width: two members of 5 and 7 last hidden units
 
@@ -99,3 +99,30 @@ def test_a_card_with_unknown_inputs_or_version_is_refused_naming_the_file(tmp_pa
     with pytest.raises(WeightsError, match=words) as caught:
         load_open_set(tmp_path, hidden_width=H)
     assert str(tmp_path) in str(caught.value)
+
+
+def halves(n: int, top: bool, seed: int) -> np.ndarray:
+    """Images (n, 784) inked only in the top (or bottom) 10 rows: an easy two-class task."""
+    images = sparse_images(n, seed).reshape(n, 28, 28)
+    images[:, 10:] = 0.0 if top else images[:, 10:]
+    images[:, :18] = images[:, :18] if top else 0.0
+    return images.reshape(n, N_INPUTS)
+
+
+@pytest.mark.parametrize("inputs", [PIXELS, HIDDEN, HIDDEN_AND_PIXELS])
+def test_a_trained_rejector_reads_raw_features_and_separates_the_classes(inputs):
+    rng = np.random.default_rng(1)
+    members = [Network.initialise(NetworkConfig((N_INPUTS, 48, n, 10)), rng) for n in (24, 40)]  # wide enough to tell the halves apart
+    for net in members:
+        net.weights[1] *= 40.0  # hidden units far from the pixels' [0, 1]: training must scale them, and the rejector undo it
+    model = Model(members)
+    recipe = RejectorRecipe(inputs=inputs, hidden=(16,), epochs=6, per_class=512, batch_size=64, learning_rate=3e-3, dropout=0.0)
+    net = train_rejector(recipe, halves(600, True, 1), halves(600, False, 2), model=model)
+    assert net.config.layer_sizes[0] == {PIXELS: N_INPUTS, HIDDEN: 64, HIDDEN_AND_PIXELS: 64 + N_INPUTS}[inputs]
+    # fresh pictures, raw features (the training scale is folded into W(1)): P(digit) high on the first class only
+    scores_top = net.predict_proba(features_of(inputs, model, halves(200, True, 3)))[:, 0]
+    scores_bottom = net.predict_proba(features_of(inputs, model, halves(200, False, 4)))[:, 0]
+    assert ((scores_top > 0.5).mean() + (scores_bottom < 0.5).mean()) / 2 >= 0.8
+    # and as sure as training made it, no surer: raw features read through an unscaled W(1) would be far too sure
+    log_likelihood = np.log(np.concatenate([scores_top, 1 - scores_bottom]) + 1e-12).mean()
+    assert -log_likelihood < 0.5
