@@ -38,7 +38,7 @@ DIGIT, NOT_DIGIT = 0, 1  # the rejector's two outputs
 @dataclass(frozen=True)
 class RejectorRecipe:
     inputs: str = HIDDEN
-    hidden: tuple[int, ...] = (256,)
+    hidden: tuple[int, ...] = (96,)
     epochs: int = 15
     per_class: int = 30_000  # images of each class per epoch, drawn afresh from the pool
     batch_size: int = 128
