@@ -37,7 +37,7 @@ from backend.recognition.corrections import CorrectionsError, digest_of, load_co
 from backend.recognition.evaluation import robustness_report, score_test_set
 from backend.recognition.learning import LEARNED_JSON, how_it_learned
 from backend.recognition.negatives import make_drawn_digits, make_negatives
-from backend.recognition.openset import load_open_set
+from backend.recognition.openset import hidden_width, load_open_set
 from backend.recognition.openset_report import open_set_report
 
 CHARTS_DIR = PROJECT_ROOT / "docs" / "how-it-learned"
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.open_set:
         negatives = make_negatives(args.negatives, "report", args.seed, digits=test.images)
         drawn, drawn_labels = make_drawn_digits(args.drawn_digits, "report", args.seed)
-        open_set = load_open_set(args.weights, digit_model_id=card.get("model_id"))
+        open_set = load_open_set(args.weights, digit_model_id=card.get("model_id"), hidden_width=hidden_width(model))
         report["open_set"] = open_set_report(model, open_set, test.images, test.labels, negatives, drawn, drawn_labels)
         if args.figures:
             draw_figures(report["open_set"], args.figures)

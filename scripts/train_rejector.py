@@ -23,7 +23,7 @@ from backend.nn.mnist import load_mnist
 from backend.nn.weights import load_model
 from backend.paths import MODEL_DIR
 from backend.recognition import negatives as neg
-from backend.recognition.openset import save_open_set
+from backend.recognition.openset import INPUTS, save_open_set
 from backend.recognition.openset_training import RejectorRecipe, fit_open_set, judge, train_rejector
 from backend.recognition.sketches import DIGIT_LIKE
 
@@ -36,12 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None, help="where to write rejector.npz/.json (default: --weights)")
     for name in ("epochs", "per_class", "negatives", "drawn_digits", "validation_negatives", "validation_drawn_digits", "seed"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
+    p.add_argument(
+        "--inputs", choices=INPUTS, default=defaults.inputs, help="what the rejector reads: pixels, the model's hidden layers, or both"
+    )
     p.add_argument("--hidden", type=int, nargs="+", default=list(defaults.hidden))
     p.add_argument("--dropout", type=float, default=defaults.dropout)
     p.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     args = p.parse_args(argv)
     recipe = dataclasses.replace(
         defaults,
+        inputs=args.inputs,
         hidden=tuple(args.hidden),
         dropout=args.dropout,
         learning_rate=args.learning_rate,
@@ -63,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"  {time.perf_counter() - started:.0f} s")
 
     positives = np.concatenate([mnist.train.images, train_drawn])
-    rejector = train_rejector(recipe, positives, train_neg.images, lambda e, loss, s: say(f"epoch {e}: loss {loss:.4f} ({s:.0f} s)"))
+    rejector = train_rejector(recipe, positives, train_neg.images, lambda e, loss, s: say(f"epoch {e}: loss {loss:.4f} ({s:.0f} s)"), model)
     open_set = fit_open_set(recipe, rejector, model, mnist.validation.images, mnist.validation.labels, val_drawn, mnist.train.images)
 
     digits = judge(model, open_set, mnist.validation.images)

@@ -8,7 +8,7 @@ import numpy as np
 from backend.nn.weights import load_model
 from backend.paths import MODEL_DIR
 from backend.recognition.negatives import make_negatives
-from backend.recognition.openset import load_open_set
+from backend.recognition.openset import hidden_width, load_open_set
 from backend.recognition.openset_training import judge
 
 
@@ -27,7 +27,7 @@ def test_the_model_folder_stays_under_25_mb():
 
 def test_test_digits_are_accepted_and_held_out_drawings_turned_away(mnist_data):
     model, card = load_model(MODEL_DIR)
-    open_set = load_open_set(MODEL_DIR, digit_model_id=card["model_id"])
+    open_set = load_open_set(MODEL_DIR, digit_model_id=card["model_id"], hidden_width=hidden_width(model))
     digits = judge(model, open_set, mnist_data.test.images)
     assert digits.accepted.mean() >= 0.99
     assert (digits.predicted == mnist_data.test.labels)[digits.accepted].mean() >= 0.995

@@ -48,14 +48,22 @@ class Model:
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities (B, 10) for inputs (B, 784) in [0, 1]; each row sums to 1."""
+        return self.predict_proba_and_hidden(x)[0]
+
+    def predict_proba_and_hidden(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """predict_proba(x) (B, 10) and, from the same pass, every member's last hidden layer side by side:
+        (B, sum of the members' last hidden sizes), member 1's units first (what the open-set rejector reads)."""
         assert x.ndim == 2 and x.shape[1] == N_INPUTS, f"expected (B, {N_INPUTS}), got {x.shape}"
         x = np.asarray(x, dtype=self.members[0].dtype)
         if 0 < len(x) < DENSE_FROM_ROWS:
-            member_proba = [np.concatenate([_forward_one(net, w_t, x[i : i + 1]) for i in range(len(x))]) for net, w_t in self._members()]
+            passes = [[_forward_one(net, w_t, x[i : i + 1]) for i in range(len(x))] for net, w_t in self._members()]
+            outputs = [(np.concatenate([o for o, _ in rows]), np.concatenate([h for _, h in rows])) for rows in passes]
         else:
             used = np.flatnonzero(x.any(axis=0))  # input pixels that are ink in at least one image
             x_used = x[:, used] if len(used) < N_INPUTS else x
-            member_proba = [_forward_dense(net, w_t, x_used, used) for net, w_t in self._members()]
+            outputs = [_forward_dense(net, w_t, x_used, used) for net, w_t in self._members()]
+        member_proba = [o for o, _ in outputs]
+        hidden = np.concatenate([h for _, h in outputs], axis=1) if len(outputs) > 1 else outputs[0][1]
         probabilities = member_proba[0]
         for proba in member_proba[1:]:
             probabilities += proba
@@ -64,7 +72,7 @@ class Model:
         if self.members[0].config.output_activation != "softmax":
             # a sigmoid output layer (the classic net) gives ten independent scores: normalise them
             probabilities /= np.maximum(probabilities.sum(axis=1, keepdims=True), 1e-12)
-        return probabilities
+        return probabilities, hidden
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Most likely digit per row: (B, 784) -> (B,) int."""
@@ -78,15 +86,16 @@ class Model:
         return list(zip(self.members, self._weights_t))
 
 
-def _forward_one(net: Network, weights_t: list[np.ndarray], x: np.ndarray) -> np.ndarray:
-    """Output activations (1, 10) of one image x (1, 784), reading only W's columns at non-zero inputs."""
+def _forward_one(net: Network, weights_t: list[np.ndarray], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Output activations (1, 10) and last hidden layer (1, n_{L-1}) of one image x (1, 784), reading only W's columns at non-zero inputs."""
     a = x
     for l, (w_t, b) in enumerate(zip(weights_t, net.biases)):
+        hidden = a
         row = a[0]
         z = _product_skipping_zeros(row, w_t) if w_t.size >= SKIP_ZEROS_MIN_WEIGHTS else row @ w_t
         z += b
         a = net.activation_of(l).forward(z[np.newaxis])
-    return a
+    return a, hidden
 
 
 def _product_skipping_zeros(row: np.ndarray, w_t: np.ndarray) -> np.ndarray:
@@ -97,16 +106,18 @@ def _product_skipping_zeros(row: np.ndarray, w_t: np.ndarray) -> np.ndarray:
     return row[nonzero] @ w_t[nonzero]  # (k,)@(k,n_out) -> (n_out,), k non-zeros of n_in
 
 
-def _forward_dense(net: Network, weights_t: list[np.ndarray], x_used: np.ndarray, used: np.ndarray) -> np.ndarray:
-    """Output activations (B, 10), one matrix product per layer, of images whose pixels `used` are x_used (B, k).
+def _forward_dense(net: Network, weights_t: list[np.ndarray], x_used: np.ndarray, used: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Output activations (B, 10) and last hidden layer (B, n_{L-1}), one matrix product per layer, of images
+    whose pixels `used` are x_used (B, k).
 
     The other 784 - k pixels are zero in every image: the first layer reads only W's columns at `used`.
     """
     a = x_used
     for l, (w_t, b) in enumerate(zip(weights_t, net.biases)):
+        hidden = a
         if l == 0 and len(used) < N_INPUTS:
             w_t = w_t[used]  # (k,n_out): the rows of W(1)^T for the pixels some image uses
         z = a @ w_t  # (B,n_in)@(n_in,n_out) -> (B,n_out)
         z += b
         a = net.activation_of(l).forward(z)
-    return a
+    return a, hidden

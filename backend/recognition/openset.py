@@ -5,11 +5,13 @@ Two parts sit beside the digit model (which stays as trained):
 - Temperature scaling (Guo et al. 2017): the model's averaged probabilities p (B, 10) become
   p_T = softmax(log p / T), with the one scalar T fitted on the 5,000 validation digits by minimising
   their negative log-likelihood. The argmax never changes; only how sure the answer claims to be.
-- A rejector: a small network of backend.nn, 784 -> hidden -> 2 softmax, trained on digits (MNIST's
+- A rejector: a small network of backend.nn, features -> hidden -> 2 softmax, trained on digits (MNIST's
   training split and digits drawn with a pen or in a font) against drawings that are not digits
   (negatives.py: letters, shapes, doodles, scribbles, pairs of digits) - the "background class" idea
   of Dhamija et al. 2018, kept as its own small network so the 3.8M-parameter digit model need not be
-  retrained. A drawing is a digit when P(digit) >= `threshold`, the calibrated confidence >=
+  retrained. Its features (the card's "inputs") are the 784 pixels, or the digit model's own evidence:
+  every ensemble member's last hidden layer side by side (Model.predict_proba_and_hidden, computed in
+  the pass that classifies), optionally followed by the pixels. A drawing is a digit when P(digit) >= `threshold`, the calibrated confidence >=
   `min_confidence` (both chosen on validation data only) and it holds at least `min_ink` (half the
   ink of the faintest MNIST training digit: a speck is not a digit, and the rejector never saw one).
 
@@ -30,13 +32,17 @@ from typing import Any
 
 import numpy as np
 
+from backend.nn.model import Model
 from backend.nn.network import Network, NetworkConfig
 from backend.nn.shapes import N_INPUTS
 from backend.nn.weights import WeightsError, file_sha256
 
 WEIGHTS_FILE = "rejector.npz"
 CARD_FILE = "rejector.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1 cards predate "inputs" and mean pixels
+PIXELS, HIDDEN, HIDDEN_AND_PIXELS = "pixels", "hidden", "hidden+pixels"
+INPUTS = (PIXELS, HIDDEN, HIDDEN_AND_PIXELS)
 ECE_BINS = 15
 
 
@@ -98,7 +104,11 @@ def reliability(confidences: np.ndarray, correct: np.ndarray, bins: int = ECE_BI
 
 @dataclass(frozen=True)
 class OpenSet:
-    """Temperature T, the rejector network (784 -> ... -> 2; output 0 = P(digit)) and the three thresholds."""
+    """Temperature T, the rejector network (features -> ... -> 2; output 0 = P(digit)) and the three thresholds.
+
+    `inputs` says what the rejector reads (one of INPUTS): the pixels (B, 784), the digit model's last
+    hidden layers (B, H) or both, hidden first (B, H + 784).
+    """
 
     temperature: float
     rejector: Network
@@ -106,6 +116,16 @@ class OpenSet:
     min_confidence: float
     min_ink: float = 0.0  # sum of the 784 pixel values
     card: dict[str, Any] = field(default_factory=dict)
+    inputs: str = PIXELS
+
+    @property
+    def needs_hidden(self) -> bool:
+        """Whether digit_scores and is_digit need the digit model's hidden layers (Model.predict_proba_and_hidden)."""
+        return self.inputs != PIXELS
+
+    def features(self, images: np.ndarray, hidden: np.ndarray | None = None) -> np.ndarray:
+        """What the rejector reads, (B, its input width), from images (B, 784) and the model's hidden layers (B, H)."""
+        return rejector_features(self.inputs, images, hidden)
 
     def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
         """Calibrated probabilities (B, 10) from the digit model's (B, 10)."""
@@ -120,15 +140,16 @@ class OpenSet:
         object.__setattr__(self, "_weights_t", [np.ascontiguousarray(w.T) for w in net.weights[:-1]])
         object.__setattr__(self, "_difference", (np.ascontiguousarray(last_w[0] - last_w[1]), float(last_b[0] - last_b[1])))
 
-    def digit_scores(self, images: np.ndarray) -> np.ndarray:
-        """P(digit) (B,) float32 for images (B, 784) in [0, 1]; the same numbers as rejector.predict_proba(images)[:, 0]."""
-        a = np.asarray(images, dtype=np.float32)
+    def digit_scores(self, images: np.ndarray, hidden: np.ndarray | None = None) -> np.ndarray:
+        """P(digit) (B,) float32 for images (B, 784) in [0, 1] (and the model's hidden layers (B, H) when
+        needs_hidden); the same numbers as rejector.predict_proba(features(images, hidden))[:, 0]."""
+        a = np.asarray(self.features(images, hidden), dtype=np.float32)
         if self.rejector.config.activation != "relu":
             return self.rejector.predict_proba(a)[:, 0]
         for l, (w_t, b) in enumerate(zip(self._weights_t, self.rejector.biases)):
             if l == 0 and len(a) == 1:
                 used = np.flatnonzero(a[0])
-                a = a[:, used] @ w_t[used]  # (1,k)@(k,n1): only the rows of W(1)^T at the k inked pixels
+                a = a[:, used] @ w_t[used]  # (1,k)@(k,n1): only the rows of W(1)^T at the k non-zero inputs
             else:
                 a = a @ w_t  # (B,n_in)@(n_in,n_out) -> (B,n_out)
             a += b
@@ -136,13 +157,23 @@ class OpenSet:
         w_difference, b_difference = self._difference
         return (1.0 / (1.0 + np.exp(-(a @ w_difference + b_difference)))).astype(np.float32)
 
-    def is_digit(self, images: np.ndarray, calibrated: np.ndarray) -> np.ndarray:
+    def is_digit(self, images: np.ndarray, calibrated: np.ndarray, hidden: np.ndarray | None = None) -> np.ndarray:
         """(B,) bool: the rejector's P(digit), the calibrated confidence (B, 10 -> max) and the ink all clear their thresholds.
 
-        A picture without any ink is never a digit.
+        `hidden` (B, H): the digit model's hidden layers, needed when needs_hidden. A picture without any ink is never a digit.
         """
         enough_ink = (images.sum(axis=1) >= self.min_ink) & images.any(axis=1)
-        return decide(self.digit_scores(images), calibrated.max(axis=1), self.threshold, self.min_confidence) & enough_ink
+        scores = self.digit_scores(images, hidden)
+        return decide(scores, calibrated.max(axis=1), self.threshold, self.min_confidence) & enough_ink
+
+
+def rejector_features(inputs: str, images: np.ndarray, hidden: np.ndarray | None) -> np.ndarray:
+    """The features a rejector reading `inputs` (one of INPUTS) takes: images (B, 784), hidden (B, H) or both, hidden first."""
+    if inputs == PIXELS:
+        return images
+    if hidden is None:
+        raise ValueError(f"a rejector reading {inputs!r} needs the digit model's hidden layers")
+    return hidden if inputs == HIDDEN else np.concatenate([hidden, images], axis=1)
 
 
 def decide(scores: np.ndarray, confidences: np.ndarray, threshold: float, min_confidence: float) -> np.ndarray:
@@ -176,6 +207,7 @@ def save_open_set(open_set: OpenSet, directory: str | os.PathLike, card: dict[st
             "threshold": open_set.threshold,
             "min_confidence": open_set.min_confidence,
             "min_ink": open_set.min_ink,
+            "inputs": open_set.inputs,
             "rejector": {
                 "layer_sizes": list(net.config.layer_sizes),
                 "activation": net.config.activation,
@@ -204,11 +236,12 @@ def has_open_set(directory: str | os.PathLike) -> bool:
     return (Path(directory) / CARD_FILE).is_file()
 
 
-def load_open_set(directory: str | os.PathLike, digit_model_id: str | None = None) -> OpenSet:
+def load_open_set(directory: str | os.PathLike, digit_model_id: str | None = None, hidden_width: int | None = None) -> OpenSet:
     """Load and check rejector.json + rejector.npz; WeightsError naming the file on any problem.
 
     With `digit_model_id`, the card must say it was fitted for that digit model (its temperature and
-    thresholds mean nothing for another).
+    thresholds mean nothing for another); with `hidden_width` (H, the width of that model's
+    predict_proba_and_hidden), a rejector reading hidden layers must take exactly that many.
     """
     directory = Path(directory)
     card_path = directory / CARD_FILE
@@ -224,8 +257,11 @@ def load_open_set(directory: str | os.PathLike, digit_model_id: str | None = Non
     missing = [k for k in needed if k not in card]
     if missing:
         raise WeightsError(f"{card_path}: the rejector card lacks {missing}")
-    if card["format_version"] != FORMAT_VERSION:
-        raise WeightsError(f"{card_path}: format_version {card['format_version']}, this code reads {FORMAT_VERSION}")
+    if card["format_version"] not in READABLE_VERSIONS:
+        raise WeightsError(f"{card_path}: format_version {card['format_version']}, this code reads {list(READABLE_VERSIONS)}")
+    inputs = card.get("inputs", PIXELS)
+    if inputs not in INPUTS:
+        raise WeightsError(f"{card_path}: inputs {inputs!r} is not one of {list(INPUTS)}")
     if digit_model_id is not None and card["digit_model_id"] != digit_model_id:
         raise WeightsError(f"{card_path}: fitted for digit model {card['digit_model_id']!r}, but the model served is {digit_model_id!r}")
     numbers = {k: card[k] for k in ("temperature", "threshold", "min_confidence", "min_ink")}
@@ -239,8 +275,10 @@ def load_open_set(directory: str | os.PathLike, digit_model_id: str | None = Non
     sha = file_sha256(weights_path)
     if sha != card["weights_sha256"]:
         raise WeightsError(f"{weights_path}: SHA-256 {sha} does not match the {card['weights_sha256']} recorded in {card_path}")
-    net = _build(card["rejector"], _read_arrays(weights_path), weights_path)
-    return OpenSet(float(card["temperature"]), net, float(card["threshold"]), float(card["min_confidence"]), float(card["min_ink"]), card)
+    net = _build(card["rejector"], _read_arrays(weights_path), weights_path, inputs, hidden_width)
+    return OpenSet(
+        float(card["temperature"]), net, float(card["threshold"]), float(card["min_confidence"]), float(card["min_ink"]), card, inputs
+    )
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
@@ -251,14 +289,28 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         raise WeightsError(f"{path}: not a readable .npz archive ({err})") from None
 
 
-def _build(spec: Any, arrays: dict[str, np.ndarray], path: Path) -> Network:
+def hidden_width(model: Model) -> int:
+    """H: how many hidden units Model.predict_proba_and_hidden gives side by side (each member's last hidden layer)."""
+    return sum(net.config.layer_sizes[-2] for net in model.members)
+
+
+def input_width(inputs: str, hidden_width: int) -> int:
+    """The rejector's input width for `inputs` beside a digit model whose hidden layers are H = hidden_width wide."""
+    return {PIXELS: N_INPUTS, HIDDEN: hidden_width, HIDDEN_AND_PIXELS: hidden_width + N_INPUTS}[inputs]
+
+
+def _build(spec: Any, arrays: dict[str, np.ndarray], path: Path, inputs: str, hidden_width: int | None) -> Network:
     try:
         config = NetworkConfig(tuple(spec["layer_sizes"]), spec["activation"], spec["output_activation"])
     except (KeyError, TypeError, ValueError) as err:
         raise WeightsError(f"{path}: the card's rejector is not a valid architecture ({err})") from None
     sizes = config.layer_sizes
-    if sizes[0] != N_INPUTS or sizes[-1] != 2 or config.output_activation != "softmax":
-        raise WeightsError(f"{path}: a rejector maps {N_INPUTS} inputs to 2 softmax outputs, the card says {sizes}")
+    if sizes[-1] != 2 or config.output_activation != "softmax":
+        raise WeightsError(f"{path}: a rejector ends in 2 softmax outputs, the card says {sizes}")
+    if inputs == PIXELS or hidden_width is not None:
+        width = input_width(inputs, hidden_width or 0)
+        if sizes[0] != width:
+            raise WeightsError(f"{path}: a rejector reading {inputs!r} takes {width} inputs here, the card says {sizes}")
     weights, biases = [], []
     for l in range(1, len(sizes)):
         for kind, shape, into in (("W", (sizes[l], sizes[l - 1]), weights), ("b", (sizes[l],), biases)):

@@ -3,8 +3,11 @@
 Recipe (RejectorRecipe, recorded in the card): positives are MNIST's 55,000 training digits plus
 digits drawn with a pen or in a training font (negatives.make_drawn_digits); negatives are
 negatives.make_negatives(split="train"). Both are distorted afresh every epoch with the digit model's
-own augmentation (backend.nn.augment), and classes are weighted equally. The network is trained with
-backend.nn's forward/backward and Adam, cosine schedule, dropout. Then, on validation data only:
+own augmentation (backend.nn.augment), and classes are weighted equally. The rejector reads
+`recipe.inputs` (openset.INPUTS): with the digit model's hidden layers, those are recomputed from the
+distorted pictures every epoch (the frozen model, one forward pass). Each input column is scaled to
+unit spread for training and the scale folded into W(1) afterwards, so the saved rejector reads raw
+features. The network is trained with backend.nn's forward/backward and Adam, cosine schedule, dropout. Then, on validation data only:
 T is fitted on the 5,000 validation digits, `threshold` is the P(digit) quantile that keeps
 `keep_mnist` of the validation digits and `keep_drawn` of validation drawn digits (the lower of the
 two), and `min_confidence` is the calibrated confidence below which at most `confidence_share` more
@@ -27,14 +30,15 @@ from backend.nn.model import Model
 from backend.nn.network import Network, NetworkConfig
 from backend.nn.optimizers import Optimizer, OptimizerConfig, ScheduleConfig, scheduled_rate
 from backend.nn.shapes import N_INPUTS
-from backend.recognition.openset import OpenSet, decide, fit_temperature
+from backend.recognition.openset import HIDDEN, HIDDEN_AND_PIXELS, PIXELS, OpenSet, decide, fit_temperature, rejector_features
 
 DIGIT, NOT_DIGIT = 0, 1  # the rejector's two outputs
 
 
 @dataclass(frozen=True)
 class RejectorRecipe:
-    hidden: tuple[int, ...] = (256, 256)
+    inputs: str = HIDDEN
+    hidden: tuple[int, ...] = (96,)
     epochs: int = 15
     per_class: int = 30_000  # images of each class per epoch, drawn afresh from the pool
     batch_size: int = 128
@@ -56,20 +60,43 @@ class RejectorRecipe:
         return asdict(self)
 
 
+def features_of(inputs: str, model: Model, images: np.ndarray, chunk: int = 4_096) -> np.ndarray:
+    """The rejector's features (B, F) of images (B, 784) for `inputs` (openset.INPUTS), a chunk at a time."""
+    if inputs == PIXELS:
+        return images
+    chunks = [images[i : i + chunk] for i in range(0, len(images), chunk)]
+    return np.concatenate([rejector_features(inputs, x, model.predict_proba_and_hidden(x)[1]) for x in chunks])
+
+
 def train_rejector(
     recipe: RejectorRecipe,
     positives: np.ndarray,
     negatives: np.ndarray,
     on_epoch: Callable[[int, float, float], None] | None = None,
+    model: Model | None = None,
 ) -> Network:
-    """The rejector network (784 -> hidden -> 2 softmax) trained on positives (P, 784) vs negatives (N, 784).
+    """The rejector network (features -> hidden -> 2 softmax) trained on positives (P, 784) vs negatives (N, 784).
 
     Each epoch draws `per_class` images of each class afresh (with replacement only where a class
     has fewer), so both weigh the same and an epoch costs the same whatever the pools' sizes.
+    `model`: the digit model whose hidden layers the rejector reads (needed unless recipe.inputs is pixels).
     on_epoch(epoch, mean loss, seconds) reports progress.
     """
     rng = np.random.default_rng(recipe.seed)
-    net = Network.initialise(NetworkConfig((N_INPUTS, *recipe.hidden, 2), activation="relu", output_activation="softmax"), rng)
+    assert recipe.inputs == PIXELS or model is not None, f"inputs {recipe.inputs!r} need the digit model"
+
+    def featurize(images: np.ndarray) -> np.ndarray:
+        return images if model is None else features_of(recipe.inputs, model, images)
+
+    # Hidden units are scaled by one number to the spread of the pixels' order (their std over a sample
+    # of both classes); one shared scale keeps near-dead units from being blown up. Pixels stay in [0, 1].
+    sample = featurize(np.concatenate([positives[:: max(1, len(positives) // 2_000)], negatives[:: max(1, len(negatives) // 2_000)]]))
+    n_in = sample.shape[1]
+    n_hidden = {PIXELS: 0, HIDDEN: n_in, HIDDEN_AND_PIXELS: n_in - N_INPUTS}[recipe.inputs]
+    scale = np.ones(n_in, np.float32)
+    if n_hidden:
+        scale[:n_hidden] = 1.0 / max(float(sample[:, :n_hidden].std()), 1e-3)
+    net = Network.initialise(NetworkConfig((n_in, *recipe.hidden, 2), activation="relu", output_activation="softmax"), rng)
     optimizer = Optimizer(OptimizerConfig(name="adam", learning_rate=recipe.learning_rate), net.parameters)
     size = recipe.per_class
     batches = -(-2 * size // recipe.batch_size)
@@ -81,7 +108,7 @@ def train_rejector(
         started = time.perf_counter()
         pos = positives[rng.choice(len(positives), size, replace=len(positives) < size)]
         neg = negatives[rng.choice(len(negatives), size, replace=len(negatives) < size)]
-        x = augment(np.concatenate([pos, neg]), rng, recipe.augment)
+        x = featurize(augment(np.concatenate([pos, neg]), rng, recipe.augment)) * scale
         order = rng.permutation(2 * size)
         running = 0.0
         for b in range(batches):
@@ -95,6 +122,7 @@ def train_rejector(
             step += 1
         if on_epoch:
             on_epoch(epoch, running, time.perf_counter() - started)
+    net.weights[0] *= scale  # (n1, F) * (F,): W(1) (x * scale) = (W(1) * scale) x, so the rejector reads raw features
     return net
 
 
@@ -107,10 +135,12 @@ def choose_thresholds(
     drawn_validation: np.ndarray,
 ) -> tuple[float, float]:
     """(threshold, min_confidence) from validation digits (M, 784) and validation drawn digits (D, 784) only."""
-    scores_mnist = rejector.predict_proba(mnist_validation)[:, DIGIT]
-    scores_drawn = rejector.predict_proba(drawn_validation)[:, DIGIT]
+    scores_mnist = rejector.predict_proba(features_of(recipe.inputs, model, mnist_validation))[:, DIGIT]
+    scores_drawn = rejector.predict_proba(features_of(recipe.inputs, model, drawn_validation))[:, DIGIT]
     threshold = float(min(np.quantile(scores_mnist, 1 - recipe.keep_mnist), np.quantile(scores_drawn, 1 - recipe.keep_drawn)))
-    confidences = OpenSet(temperature, rejector, threshold, 0.0).calibrate(model.predict_proba(mnist_validation)).max(axis=1)
+    confidences = (
+        OpenSet(temperature, rejector, threshold, 0.0, inputs=recipe.inputs).calibrate(model.predict_proba(mnist_validation)).max(axis=1)
+    )
     min_confidence = float(np.quantile(confidences, recipe.confidence_share))
     return threshold, min_confidence
 
@@ -126,7 +156,7 @@ def fit_open_set(
 ) -> OpenSet:
     temperature = fit_temperature(model.predict_proba(validation_images), validation_labels)
     threshold, min_confidence = choose_thresholds(recipe, rejector, temperature, model, validation_images, drawn_validation)
-    return OpenSet(temperature, rejector, threshold, min_confidence, min_ink=min_ink_of(train_images))
+    return OpenSet(temperature, rejector, threshold, min_confidence, min_ink=min_ink_of(train_images), inputs=recipe.inputs)
 
 
 def min_ink_of(digits: np.ndarray) -> float:
@@ -154,8 +184,9 @@ def judge(model: Model, open_set: OpenSet, images: np.ndarray, chunk: int = 2_00
     parts = []
     for i in range(0, len(images), chunk):
         x = images[i : i + chunk]
-        calibrated = open_set.calibrate(model.predict_proba(x))
-        parts.append((calibrated, open_set.digit_scores(x), open_set.is_digit(x, calibrated)))
+        probabilities, hidden = model.predict_proba_and_hidden(x) if open_set.needs_hidden else (model.predict_proba(x), None)
+        calibrated = open_set.calibrate(probabilities)
+        parts.append((calibrated, open_set.digit_scores(x, hidden), open_set.is_digit(x, calibrated, hidden)))
     return Judged(*(np.concatenate(p) for p in zip(*parts)))
 
 

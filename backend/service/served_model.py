@@ -21,7 +21,7 @@ import numpy as np
 from backend.nn.model import Model
 from backend.nn.shapes import N_CLASSES, N_INPUTS
 from backend.nn.weights import WeightsError, load_model
-from backend.recognition.openset import OpenSet, has_open_set, load_open_set
+from backend.recognition.openset import OpenSet, has_open_set, hidden_width, load_open_set
 from backend.service.telemetry import PREDICTIONS
 
 logger = logging.getLogger(__name__)
@@ -62,12 +62,16 @@ class ServedModel:
     def predict(self, images: np.ndarray) -> Predictions:
         """Classify images (B, 784) float32 in [0, 1] (how the model goes about it: backend/nn/model.py)."""
         assert images.ndim == 2 and images.shape[1] == N_INPUTS, f"expected (B, {N_INPUTS}), got {images.shape}"
-        probabilities = self.model.predict_proba(images)
         if self.open_set is None:
+            probabilities = self.model.predict_proba(images)
             is_digit = images.any(axis=1)
         else:
+            # a rejector reading the model's hidden layers gets them from the pass that classifies
+            probabilities, hidden = (
+                self.model.predict_proba_and_hidden(images) if self.open_set.needs_hidden else (self.model.predict_proba(images), None)
+            )
             probabilities = self.open_set.calibrate(probabilities)
-            is_digit = self.open_set.is_digit(images, probabilities)
+            is_digit = self.open_set.is_digit(images, probabilities, hidden)
         digits = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(digits)), digits]
         PREDICTIONS.count(digits)
@@ -94,6 +98,6 @@ def load_served_model(model_dir: Path) -> ServedModel:
     if not has_open_set(model_dir):
         logger.warning("no rejector in %s: probabilities are not calibrated and every picture with ink counts as a digit", model_dir)
         return ServedModel(model, card)
-    open_set = load_open_set(model_dir, digit_model_id=card.get("model_id"))
+    open_set = load_open_set(model_dir, digit_model_id=card.get("model_id"), hidden_width=hidden_width(model))
     logger.info("open set: temperature %.3f, P(digit) threshold %.4f", open_set.temperature, open_set.threshold)
     return ServedModel(model, card, open_set)

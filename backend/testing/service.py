@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 
 from backend.nn.weights import load_model
 from backend.paths import MODEL_DIR
-from backend.recognition.openset import load_open_set
+from backend.recognition.openset import hidden_width, load_open_set
 from backend.service.app import create_app
 from backend.service.settings import Settings
 
@@ -80,7 +80,7 @@ class ShippedReference:
 
     def __init__(self) -> None:
         self.model, card = load_model(MODEL_DIR)
-        self.open_set = load_open_set(MODEL_DIR, digit_model_id=card["model_id"])
+        self.open_set = load_open_set(MODEL_DIR, digit_model_id=card["model_id"], hidden_width=hidden_width(self.model))
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         return self.open_set.calibrate(self.model.predict_proba(images))
@@ -89,4 +89,5 @@ class ShippedReference:
         return self.predict_proba(images).argmax(axis=1)
 
     def is_digit(self, images: np.ndarray) -> np.ndarray:
-        return self.open_set.is_digit(images, self.predict_proba(images))
+        _, hidden = self.model.predict_proba_and_hidden(images)
+        return self.open_set.is_digit(images, self.predict_proba(images), hidden if self.open_set.needs_hidden else None)

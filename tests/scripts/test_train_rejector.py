@@ -27,6 +27,7 @@ def test_train_rejector_then_evaluate_the_open_set(tmp_path):
     assert trained.returncode == 0, trained.stderr
     card = json.loads((tmp_path / "rejector.json").read_text())
     assert card["recipe"]["hidden"] == [16] and card["recipe"]["epochs"] == 1
+    assert card["inputs"] == "hidden" and card["rejector"]["layer_sizes"] == [2400, 16, 2]  # the ensemble's 3 x 800 hidden units
     assert card["digit_model_id"] == json.loads((MODEL_DIR / "model.json").read_text())["model_id"]
     assert 0.95 <= card["validation"]["mnist_accepted"] <= 1.0  # thresholds keep ~99% of validation digits
 
