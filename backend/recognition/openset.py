@@ -180,6 +180,34 @@ def decide(scores: np.ndarray, confidences: np.ndarray, threshold: float, min_co
     return (scores >= threshold) & (confidences >= min_confidence)
 
 
+class PieceReader:
+    """A digit model (and its rejector) reading candidate pieces (B, 784), as segment.segment_number asks:
+    classify() gives probabilities (B, 10), digit_score() the rejector's P(digit) (B,). When the rejector
+    reads the model's hidden layers, the pass that classified a batch also gives its scores."""
+
+    def __init__(self, model: Model, open_set: OpenSet | None) -> None:
+        self.model = model
+        self.open_set = open_set
+        self._last: tuple[np.ndarray, np.ndarray] | None = None  # (pieces, their hidden layers) of the last classify
+
+    def classify(self, pieces: np.ndarray) -> np.ndarray:
+        if self.open_set is None or not self.open_set.needs_hidden:
+            return self.model.predict_proba(pieces)
+        probabilities, hidden = self.model.predict_proba_and_hidden(pieces)
+        self._last = (pieces, hidden)
+        return probabilities
+
+    def digit_score(self, pieces: np.ndarray) -> np.ndarray:
+        assert self.open_set is not None, "no rejector to score with"
+        if not self.open_set.needs_hidden:
+            return self.open_set.digit_scores(pieces)
+        if self._last is not None and self._last[0] is pieces:
+            hidden = self._last[1]
+        else:
+            hidden = self.model.predict_proba_and_hidden(pieces)[1]
+        return self.open_set.digit_scores(pieces, hidden)
+
+
 # --- saving and loading ---------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from backend.nn.weights import load_model
 from backend.paths import MODEL_DIR
-from backend.recognition.openset import load_open_set
+from backend.recognition.openset import PieceReader, load_open_set
 from backend.recognition.segment import segment_number
 from backend.testing.numbers import written_number
 from backend.testing.strokes import DIGITS, rasterise
@@ -18,8 +18,10 @@ def parts():
     return load_model(MODEL_DIR)[0], load_open_set(MODEL_DIR)
 
 
-def read(ink: np.ndarray, model, digit_score) -> str:
-    found = segment_number(ink, model.predict_proba, digit_score)
+def read(ink: np.ndarray, model, open_set) -> str:
+    """The number segment_number reads in ink, scoring pieces with open_set's rejector (None: without one)."""
+    reader = PieceReader(model, open_set)
+    found = segment_number(ink, reader.classify, reader.digit_score if open_set is not None else None)
     return "".join(str(int(p.argmax())) for p in model.predict_proba(np.stack([d.pixels for d in found])))
 
 
@@ -28,11 +30,11 @@ def test_touching_digits_read_as_one_are_split_when_the_rejector_scores_the_piec
     model, open_set = parts
     ink = written_number(label, shape=(200, 300), gap=-12)  # the second digit's ink runs into the first's
     assert len(read(ink, model, None)) == 1  # confidence alone keeps the pair as one digit
-    assert read(ink, model, open_set.digit_scores) == label
+    assert read(ink, model, open_set) == label
 
 
 @pytest.mark.parametrize("digit", [0, 8])
 def test_one_wide_digit_is_not_cut_in_two_by_the_rejector(parts, digit) -> None:
     model, open_set = parts
     ink = rasterise(DIGITS[digit], 200, 300, (40, 30, 150, 130), 7)  # wider than its height's usual digit
-    assert read(ink, model, open_set.digit_scores) == str(digit)
+    assert read(ink, model, open_set) == str(digit)

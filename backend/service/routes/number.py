@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, Response
 
+from backend.recognition.openset import PieceReader
 from backend.recognition.preprocess import gray_to_ink
 from backend.recognition.segment import TooManyMarksError, segment_number
 from backend.service.dependencies import IMAGE_TYPES, ChosenSlot, HeavyWorkDep, ImageBody, SettingsDep
@@ -36,7 +37,8 @@ def read_number(data: bytes, model: ServedModel, settings: Settings, should_stop
     """
     ink = gray_to_ink(decode_gray(data, settings.image_max_pixels, settings.image_decode_timeout_s, should_stop))
     # the rejector's P(digit) steers the segmentation towards pieces that each look like a digit
-    found = segment_number(ink, model.model.predict_proba, model.open_set.digit_scores if model.open_set else None)
+    reader = PieceReader(model.model, model.open_set)
+    found = segment_number(ink, reader.classify, reader.digit_score if model.open_set else None)
     predictions = model.predict(np.stack([d.pixels for d in found])).as_dicts()
     digits = [
         # is_digit comes from the model's prediction when it judges that (open-set rejection); until then every group is a digit
