@@ -6,6 +6,9 @@ after another over a kept-alive connection through the proxy, for a fixed span. 
 server process is SIGKILLed from the host, as a crash would end it: no request may fail (those that were
 on the dead replica are retried on another, deploy/nginx/nginx.conf), docker's restart policy brings
 it back, it turns healthy, and the proxy sends it requests again.
+
+The replicas share one PostgreSQL (deploy/postgres): corrections sent through the proxy land on every
+replica in turn, and each replica's GET /feedback/stats counts all of them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import signal
 import threading
 import time
@@ -23,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from backend.nn.shapes import N_INPUTS
 from backend.testing.containers import Compose, DockerEngine, Images, docker
 from backend.testing.live_server import free_port
 
@@ -31,12 +36,14 @@ FILES = ["docker-compose.yml", "docker-compose.scale.yml", "tests/containers/com
 REPLICAS = 3
 CLIENTS = 4
 HEALTHY_WITHIN_S = 60
+CORRECTIONS = 30  # over 3 replicas x 2 workers: within each worker's FEEDBACK_BURST (20) of the one client, nginx
 
 
 @pytest.fixture(scope="module")
 def scaled(engine: DockerEngine, images: Images, timings: dict[str, float]) -> Iterator[tuple[Compose, int]]:
     port = free_port()
-    compose = Compose(PROJECT, FILES, {**engine.env, "PROXY_PORT": str(port), "API_REPLICAS": str(REPLICAS)})
+    password = secrets.token_hex(16)  # URL-safe: it goes into the replicas' DATABASE_URL as it is
+    compose = Compose(PROJECT, FILES, {**engine.env, "PROXY_PORT": str(port), "API_REPLICAS": str(REPLICAS), "POSTGRES_PASSWORD": password})
     compose.down()
     try:
         started = time.monotonic()
@@ -74,6 +81,17 @@ def get(port: int, path: str) -> int:
         response = connection.getresponse()
         response.read()
         return response.status
+    finally:
+        connection.close()
+
+
+def send(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
+    """One request through the proxy: the status and the JSON body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        connection.request(method, path, body=body, headers={"Content-Type": "application/json"} if body is not None else {})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
     finally:
         connection.close()
 
@@ -138,6 +156,58 @@ def test_proxy_passes_a_replica_404_through_and_does_not_retry_it(scaled: tuple[
     time.sleep(1)
     (addresses,) = tried(compose, since)
     assert len(addresses) == 1, f"a 404 was retried on {addresses}"
+
+
+def totals_from_every_replica(compose: Compose, port: int) -> dict[str, set[int]]:
+    """GET /feedback/stats through the proxy until every replica has answered at least twice: the totals each replica gave."""
+    replicas = {address(compose.env, replica) for replica in compose.container_ids("api")}
+    since = docker_now(compose.env)
+    totals: list[int] = []
+    for _ in range(4 * REPLICAS):
+        status, stats = send(port, "GET", "/feedback/stats")
+        assert status == 200, stats
+        totals.append(stats["total"])
+    time.sleep(1)  # the proxy's log reaches docker's log
+    answered = answered_by(compose, since)
+    assert len(answered) == len(totals)
+    assert set(answered) == replicas, f"stats came from {set(answered)}, not from every replica {replicas}"
+    return {replica: {total for total, by in zip(totals, answered) if by == replica} for replica in replicas}
+
+
+def test_every_replica_writes_corrections_to_the_one_database(scaled: tuple[Compose, int], mnist_data) -> None:
+    compose, port = scaled
+    (before,) = set.union(*totals_from_every_replica(compose, port).values())
+    since = docker_now(compose.env)
+    ids, labels = [], []
+    for index in range(CORRECTIONS):
+        label = int(mnist_data.test.labels[index])
+        body = {"pixels": mnist_data.test.images[index].tolist(), "label": label, "predicted": (label + 1) % 10}
+        status, created = send(port, "POST", "/feedback", json.dumps(body).encode())
+        assert status == 201, created
+        ids.append(created["id"])
+        labels.append(label)
+    time.sleep(1)
+    writers = answered_by(compose, since)
+    assert len(writers) == CORRECTIONS, "nginx retried or lost a correction"
+    assert set(writers) == {address(compose.env, replica) for replica in compose.container_ids("api")}, "not every replica wrote"
+    assert len(set(ids)) == CORRECTIONS, f"row ids repeat across replicas: {ids}"  # one sequence: one database
+
+    for replica, totals in totals_from_every_replica(compose, port).items():
+        assert totals == {before + CORRECTIONS}, f"replica {replica} counts {totals}, not {before} + {CORRECTIONS}"
+    status, stats = send(port, "GET", "/feedback/stats")
+    assert status == 200, stats
+    assert stats["model_right"] == 0.0  # every correction above says the model was wrong
+
+
+def test_a_bad_correction_through_the_proxy_is_refused_and_stored_nowhere(scaled: tuple[Compose, int]) -> None:
+    compose, port = scaled
+    (before,) = set.union(*totals_from_every_replica(compose, port).values())
+    for body in ({"pixels": [0.5] * N_INPUTS, "label": 10, "predicted": 1}, {"pixels": [0.0] * 10, "label": 1, "predicted": 1}):
+        status, refused = send(port, "POST", "/feedback", json.dumps(body).encode())
+        assert status == 422, refused
+        assert refused["detail"], refused
+    for replica, totals in totals_from_every_replica(compose, port).items():
+        assert totals == {before}, f"replica {replica} counts {totals} after refused corrections, not {before}"
 
 
 def test_killing_a_replica_under_load_fails_no_request_and_it_comes_back_healthy(
