@@ -202,10 +202,12 @@ def test_every_replica_writes_corrections_to_the_one_database(scaled: tuple[Comp
 def test_a_bad_correction_through_the_proxy_is_refused_and_stored_nowhere(scaled: tuple[Compose, int]) -> None:
     compose, port = scaled
     (before,) = set.union(*totals_from_every_replica(compose, port).values())
-    for body in ({"pixels": [0.5] * N_INPUTS, "label": 10, "predicted": 1}, {"pixels": [0.0] * 10, "label": 1, "predicted": 1}):
+    wrong_label = {"pixels": [0.5] * N_INPUTS, "label": 10, "predicted": 1}
+    too_few_pixels = {"pixels": [0.5] * 10, "label": 1, "predicted": 1}
+    for body, field in ((wrong_label, "label"), (too_few_pixels, "pixels")):
         status, refused = send(port, "POST", "/feedback", json.dumps(body).encode())
         assert status == 422, refused
-        assert refused["detail"], refused
+        assert refused["detail"][0]["loc"] == ["body", field], refused
     for replica, totals in totals_from_every_replica(compose, port).items():
         assert totals == {before}, f"replica {replica} counts {totals} after refused corrections, not {before}"
 
