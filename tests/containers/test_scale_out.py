@@ -174,18 +174,24 @@ def totals_from_every_replica(compose: Compose, port: int) -> dict[str, set[int]
     return {replica: {total for total, by in zip(totals, answered) if by == replica} for replica in replicas}
 
 
+def rows_in_postgres(compose: Compose) -> int:
+    """The feedback table's row count, asked of the postgres service itself (as its superuser, over the local socket)."""
+    query = ("exec", "-T", "--user", "postgres", "postgres", "psql", "--dbname=feedback", "--no-align", "--tuples-only")
+    return int(compose(*query, "--command=SELECT count(*) FROM feedback", timeout=60).stdout.strip())
+
+
 def test_every_replica_writes_corrections_to_the_one_database(scaled: tuple[Compose, int], mnist_data) -> None:
     compose, port = scaled
     (before,) = set.union(*totals_from_every_replica(compose, port).values())
+    assert rows_in_postgres(compose) == before
     since = docker_now(compose.env)
-    ids, labels = [], []
+    ids = []
     for index in range(CORRECTIONS):
         label = int(mnist_data.test.labels[index])
         body = {"pixels": mnist_data.test.images[index].tolist(), "label": label, "predicted": (label + 1) % 10}
         status, created = send(port, "POST", "/feedback", json.dumps(body).encode())
         assert status == 201, created
         ids.append(created["id"])
-        labels.append(label)
     time.sleep(1)
     writers = answered_by(compose, since)
     assert len(writers) == CORRECTIONS, "nginx retried or lost a correction"
@@ -194,6 +200,8 @@ def test_every_replica_writes_corrections_to_the_one_database(scaled: tuple[Comp
 
     for replica, totals in totals_from_every_replica(compose, port).items():
         assert totals == {before + CORRECTIONS}, f"replica {replica} counts {totals}, not {before} + {CORRECTIONS}"
+    # in PostgreSQL, not in a SQLite file the replicas could share through the compose volume
+    assert rows_in_postgres(compose) == before + CORRECTIONS
     status, stats = send(port, "GET", "/feedback/stats")
     assert status == 200, stats
     assert stats["model_right"] == 0.0  # every correction above says the model was wrong
