@@ -23,13 +23,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from backend.nn.shapes import N_INPUTS
 from backend.testing.containers import Compose, DockerEngine, Images, docker
-from backend.testing.live_server import free_port
+from backend.testing.live_server import descendants, free_port
 
 T = TypeVar("T")
 
@@ -223,6 +224,21 @@ def test_every_replica_writes_corrections_to_the_one_database(scaled: tuple[Comp
     status, stats = send(port, "GET", "/feedback/stats")
     assert status == 200, stats
     assert stats["model_right"] == 0.0  # every correction above says the model was wrong
+
+
+def test_postgres_runs_as_the_postgres_user_without_capabilities(scaled: tuple[Compose, int]) -> None:
+    compose, _ = scaled
+    (container,) = compose.container_ids("postgres")
+    postgres_uid = int(compose("exec", "-T", "postgres", "id", "-u", "postgres", timeout=60).stdout)
+    pids = descendants(inspect(compose.env, container)["State"]["Pid"])
+    assert len(pids) >= 3, f"expected the postmaster and its background processes, found {pids}"
+    for pid in pids:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        status = {key: value.strip() for key, _, value in (line.partition(":") for line in lines)}
+        assert status["Uid"].split() == [str(postgres_uid)] * 4, f"pid {pid}: Uid {status['Uid']}, not postgres ({postgres_uid})"
+        for field in ("CapPrm", "CapEff", "CapAmb"):
+            assert int(status[field], 16) == 0, f"pid {pid}: {field} {status[field]}"
+        assert status["NoNewPrivs"] == "1", f"pid {pid}: no_new_privs is off"
 
 
 def test_a_bad_correction_through_the_proxy_is_refused_and_stored_nowhere(scaled: tuple[Compose, int]) -> None:
