@@ -9,7 +9,7 @@ sharing one engine's project names.
 
 `docker()` runs the CLI with a timeout (nothing in CI may hang), `Compose` runs `docker compose` for
 one project with its files and environment, and `ensure_images()` builds the base images (from
-Debian's packages when the official ones are not present), the project's image and the proxy's.
+Debian's packages when the official ones are not present), the project's image, the proxy's and the database's.
 
 What this module leaves out: installing Docker (scripts/containers/ensure_docker_tools.sh does) and
 the checks themselves (tests/containers).
@@ -41,6 +41,7 @@ LOCAL_PYTHON = "draw-a-digit-base/python:3.11-slim-bookworm"
 LOCAL_DEBIAN = "draw-a-digit-base/debian:bookworm-slim"
 API_IMAGE = "draw-a-digit:latest"
 PROXY_IMAGE = "draw-a-digit-proxy:latest"
+POSTGRES_IMAGE = "draw-a-digit-postgres:latest"
 
 
 class DockerError(RuntimeError):
@@ -212,17 +213,18 @@ def image_exists(name: str, env: dict[str, str]) -> bool:
 
 @dataclass
 class Images:
-    """The images a run built or found: the project's, the proxy's and the bases they were built from."""
+    """The images a run built or found: the project's, the proxy's, the database's and the bases they were built from."""
 
     api: str = API_IMAGE
     proxy: str = PROXY_IMAGE
+    postgres: str = POSTGRES_IMAGE
     python_base: str = OFFICIAL_PYTHON
     debian_base: str = OFFICIAL_DEBIAN
     seconds: dict[str, float] = field(default_factory=dict)
 
 
 def ensure_images(env: dict[str, str], proxy: bool = True) -> Images:
-    """Build the project's image (and the proxy's) on the official bases if present, else on local stand-ins.
+    """Build the project's image (and the proxy's and the database's) on the official bases if present, else on local stand-ins.
 
     The bases are kept between runs (built once per engine); the project's image is rebuilt every run,
     with Docker's layer cache, so a change to the code is always what gets tested.
@@ -252,6 +254,19 @@ def ensure_images(env: dict[str, str], proxy: bool = True) -> Images:
             "build", "-q", "--build-arg", f"BASE_IMAGE={images.debian_base}", "-t", images.proxy, "deploy/nginx", env=build_env, timeout=600
         )
         images.seconds["proxy"] = time.monotonic() - started
+        started = time.monotonic()
+        docker(
+            "build",
+            "-q",
+            "--build-arg",
+            f"BASE_IMAGE={images.debian_base}",
+            "-t",
+            images.postgres,
+            "deploy/postgres",
+            env=build_env,
+            timeout=600,
+        )
+        images.seconds["postgres"] = time.monotonic() - started
     return images
 
 
