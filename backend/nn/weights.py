@@ -18,6 +18,7 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,20 +66,14 @@ def save_model(model: Model, directory: str | os.PathLike, card: dict[str, Any])
     format fields are filled in here so they always agree with the arrays.
     """
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     arrays = {}
     for m, net in enumerate(model.members):
         for l, (w, b) in enumerate(zip(net.weights, net.biases), start=1):
             arrays[array_key(m, "W", l)] = np.ascontiguousarray(w, dtype=np.float32)
             arrays[array_key(m, "b", l)] = np.ascontiguousarray(b, dtype=np.float32)
 
-    weights_tmp = _temporary_path(directory, WEIGHTS_FILE)
-    card_tmp = _temporary_path(directory, CARD_FILE)
-    try:
-        with open(weights_tmp, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-        sha = file_sha256(weights_tmp)
-        full_card = {
+    def card_for(sha: str) -> dict[str, Any]:
+        return {
             **card,
             "format_version": FORMAT_VERSION,
             "model_id": f"mlp-{sha[:12]}",
@@ -87,13 +82,31 @@ def save_model(model: Model, directory: str | os.PathLike, card: dict[str, Any])
             "weights_file": WEIGHTS_FILE,
             "weights_sha256": sha,
         }
-        card_tmp.write_text(json.dumps(full_card, indent=2) + "\n")
-        os.replace(weights_tmp, directory / WEIGHTS_FILE)
-        os.replace(card_tmp, directory / CARD_FILE)
+
+    return write_weights_and_card(directory, arrays, card_for, WEIGHTS_FILE, CARD_FILE)
+
+
+def write_weights_and_card(
+    directory: Path, arrays: dict[str, np.ndarray], card_for: Callable[[str], dict[str, Any]], weights_name: str, card_name: str
+) -> Path:
+    """Write `arrays` as directory/weights_name (.npz) and card_for(its SHA-256) as directory/card_name (JSON).
+
+    Both are written under temporary names first and renamed into place only once both are complete,
+    so an interrupted save never leaves a half-written file; returns the card's path.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    weights_tmp = _temporary_path(directory, weights_name)
+    card_tmp = _temporary_path(directory, card_name)
+    try:
+        with open(weights_tmp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        card_tmp.write_text(json.dumps(card_for(file_sha256(weights_tmp)), indent=2) + "\n")
+        os.replace(weights_tmp, directory / weights_name)
+        os.replace(card_tmp, directory / card_name)
     finally:
         weights_tmp.unlink(missing_ok=True)
         card_tmp.unlink(missing_ok=True)
-    return directory / CARD_FILE
+    return directory / card_name
 
 
 def _temporary_path(directory: Path, name: str) -> Path:

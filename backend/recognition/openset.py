@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,7 @@ import numpy as np
 from backend.nn.model import Model
 from backend.nn.network import Network, NetworkConfig
 from backend.nn.shapes import N_INPUTS
-from backend.nn.weights import WeightsError, file_sha256
+from backend.nn.weights import WeightsError, file_sha256, write_weights_and_card
 
 WEIGHTS_FILE = "rejector.npz"
 CARD_FILE = "rejector.json"
@@ -218,17 +217,14 @@ def array_key(kind: str, layer: int) -> str:
 def save_open_set(open_set: OpenSet, directory: str | os.PathLike, card: dict[str, Any]) -> Path:
     """Write rejector.npz and rejector.json atomically (temporary names, then rename); return the card path."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     net = open_set.rejector
     arrays = {}
     for l, (w, b) in enumerate(zip(net.weights, net.biases), start=1):
         arrays[array_key("W", l)] = np.ascontiguousarray(w, dtype=np.float32)
         arrays[array_key("b", l)] = np.ascontiguousarray(b, dtype=np.float32)
-    weights_tmp, card_tmp = _temporary(directory, WEIGHTS_FILE), _temporary(directory, CARD_FILE)
-    try:
-        with open(weights_tmp, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-        full_card = {
+
+    def card_for(sha: str) -> dict[str, Any]:
+        return {
             **card,
             "format_version": FORMAT_VERSION,
             "temperature": open_set.temperature,
@@ -242,22 +238,10 @@ def save_open_set(open_set: OpenSet, directory: str | os.PathLike, card: dict[st
                 "output_activation": net.config.output_activation,
             },
             "weights_file": WEIGHTS_FILE,
-            "weights_sha256": file_sha256(weights_tmp),
+            "weights_sha256": sha,
         }
-        card_tmp.write_text(json.dumps(full_card, indent=2) + "\n")
-        os.replace(weights_tmp, directory / WEIGHTS_FILE)
-        os.replace(card_tmp, directory / CARD_FILE)
-    finally:
-        weights_tmp.unlink(missing_ok=True)
-        card_tmp.unlink(missing_ok=True)
-    return directory / CARD_FILE
 
-
-def _temporary(directory: Path, name: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    os.chmod(tmp, 0o644)
-    return Path(tmp)
+    return write_weights_and_card(directory, arrays, card_for, WEIGHTS_FILE, CARD_FILE)
 
 
 def has_open_set(directory: str | os.PathLike) -> bool:
