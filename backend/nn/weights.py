@@ -147,7 +147,7 @@ def load_model(directory: str | os.PathLike) -> tuple[Model, dict[str, Any]]:
             f"{weights_path}: SHA-256 {sha} does not match the {card['weights_sha256']} recorded in "
             f"{directory / CARD_FILE} (corrupt, truncated or replaced)"
         )
-    arrays = _read_arrays(weights_path)
+    arrays = read_arrays(weights_path)
     members = [_build_member(m, spec, arrays, weights_path) for m, spec in enumerate(card["members"])]
     leftover = set(arrays) - {array_key(m, k, l) for m, net in enumerate(members) for l in range(1, len(net.weights) + 1) for k in "Wb"}
     if leftover:
@@ -155,7 +155,8 @@ def load_model(directory: str | os.PathLike) -> tuple[Model, dict[str, Any]]:
     return Model(members), card
 
 
-def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+def read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an .npz file, read without pickle; WeightsError naming the file if it is not one."""
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}

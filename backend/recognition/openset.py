@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ import numpy as np
 from backend.nn.model import Model
 from backend.nn.network import Network, NetworkConfig
 from backend.nn.shapes import N_INPUTS
-from backend.nn.weights import WeightsError, file_sha256, write_weights_and_card
+from backend.nn.weights import WeightsError, file_sha256, read_arrays, write_weights_and_card
 
 WEIGHTS_FILE = "rejector.npz"
 CARD_FILE = "rejector.json"
@@ -287,18 +286,10 @@ def load_open_set(directory: str | os.PathLike, digit_model_id: str | None = Non
     sha = file_sha256(weights_path)
     if sha != card["weights_sha256"]:
         raise WeightsError(f"{weights_path}: SHA-256 {sha} does not match the {card['weights_sha256']} recorded in {card_path}")
-    net = _build(card["rejector"], _read_arrays(weights_path), weights_path, inputs, hidden_width)
+    net = _build(card["rejector"], read_arrays(weights_path), weights_path, inputs, hidden_width)
     return OpenSet(
         float(card["temperature"]), net, float(card["threshold"]), float(card["min_confidence"]), float(card["min_ink"]), card, inputs
     )
-
-
-def _read_arrays(path: Path) -> dict[str, np.ndarray]:
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
-        raise WeightsError(f"{path}: not a readable .npz archive ({err})") from None
 
 
 def hidden_width(model: Model) -> int:

@@ -91,30 +91,27 @@ def number_placements(label: str, rng, pad_aspect: float = 1.0) -> list[tuple[li
 
 def wait_for_number(page: Page, timeout_ms: float = 15_000) -> str:
     """Wait until the page shows its answer for the drawing as it is now; return the number's text."""
-    page.wait_for_function(
-        """() => {
-            const pad = document.querySelector('[data-testid=pad]');
-            const number = document.querySelector('[data-testid=number]');
-            const status = document.querySelector('[data-testid=status]');
-            return number.dataset.revision === pad.dataset.revision && status.dataset.kind !== 'busy';
-        }""",
-        timeout=timeout_ms,
-    )
-    return page.get_by_test_id("number").inner_text().strip()
+    return _settled_text(page, "number", timeout_ms)
 
 
 def wait_for_answer(page: Page, timeout_ms: float = 15_000) -> str:
     """Wait until the page shows its answer for the drawing as it is now; return the prediction's text."""
+    return _settled_text(page, "prediction", timeout_ms)
+
+
+def _settled_text(page: Page, test_id: str, timeout_ms: float) -> str:
+    """The text of [data-testid=test_id] once it answers the pad's current revision and nothing is pending."""
     page.wait_for_function(
-        """() => {
+        """(testId) => {
             const pad = document.querySelector('[data-testid=pad]');
-            const prediction = document.querySelector('[data-testid=prediction]');
+            const shown = document.querySelector(`[data-testid=${testId}]`);
             const status = document.querySelector('[data-testid=status]');
-            return prediction.dataset.revision === pad.dataset.revision && status.dataset.kind !== 'busy';
+            return shown.dataset.revision === pad.dataset.revision && status.dataset.kind !== 'busy';
         }""",
+        arg=test_id,
         timeout=timeout_ms,
     )
-    return page.get_by_test_id("prediction").inner_text().strip()
+    return page.get_by_test_id(test_id).inner_text().strip()
 
 
 def preview_pixels(page: Page) -> list[float]:
