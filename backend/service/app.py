@@ -156,10 +156,9 @@ def add_served_names(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     names = models.names if models is not None else [app.state.settings.model_name]
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
-                if parameter.get("name") in ("model", "name"):
-                    parameter["schema"] = {**parameter.get("schema", {}), "enum": names, "examples": names[:1]}
-                    parameter["schema"].pop("anyOf", None)
+            if isinstance(operation, dict) and "parameters" in operation:
+                # new dicts, not edits: a route's openapi_extra parameters are shared by every app made in this process
+                operation["parameters"] = [with_names(parameter, names) for parameter in operation["parameters"]]
     components = schema.get("components", {}).get("schemas", {})
     batch_max = app.state.settings.batch_max
     if "BatchRequest" in components:
@@ -167,6 +166,14 @@ def add_served_names(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     if "RequestInput" in components:
         components["RequestInput"]["properties"]["shape"]["description"] = f"[B, 784], 1 <= B <= {batch_max} (BATCH_MAX)."
     return schema
+
+
+def with_names(parameter: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """A ?model= or {name} parameter's OpenAPI entry with the served names as its enum; any other parameter as it is."""
+    if parameter.get("name") not in ("model", "name"):
+        return parameter
+    schema = {key: value for key, value in parameter.get("schema", {}).items() if key != "anyOf"}
+    return {**parameter, "schema": {**schema, "enum": names, "examples": names[:1]}}
 
 
 def configure_logging(level: str) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
 import anyio
@@ -60,18 +60,23 @@ async def get_batcher(request: Request) -> MicroBatcher:
     return models.batcher(models.default_name)
 
 
-async def get_chosen_slot(
-    request: Request,
-    model: Annotated[
-        str | None, Query(description="Which model answers (GET /v2/models lists them); the default model when absent.")
-    ] = None,
-) -> Slot:
+MODEL_QUERY_HELP = "Which model answers (GET /v2/models lists them); the default model when absent."
+ModelName = Annotated[str | None, Query(description=MODEL_QUERY_HELP)]
+# the same query parameter as OpenAPI declares it, for a route that reads ?model= itself (POST /predict)
+MODEL_PARAMETER = {"name": "model", "in": "query", "required": False, "description": MODEL_QUERY_HELP, "schema": {"type": "string"}}
+
+
+def chosen_slot(request: Request, model: str | None) -> Slot:
     """The model named by ?model=NAME (the default one without it); 404 listing the names for an unknown one."""
     models: ModelRepository = request.app.state.models
     try:
         return models.slot(models.default_name if model is None else model)
     except UnknownModelError as err:
         raise HTTPException(404, str(err)) from None
+
+
+async def get_chosen_slot(request: Request, model: ModelName = None) -> Slot:
+    return chosen_slot(request, model)
 
 
 async def get_feedback_store(request: Request) -> FeedbackStore:
@@ -256,10 +261,15 @@ async def get_json_body(
 DIGIT_BODY_MAX_BYTES = body_cap_for(1)  # one digit's 784 numbers, written as long as a float can be, plus headroom
 
 
-async def get_digit_json_body(request: Request, budget: Annotated[BodyBudget, Depends(get_body_budget)]) -> AsyncIterator[bytes]:
-    """The raw bytes of a JSON body that carries one digit: capped at DIGIT_BODY_MAX_BYTES; 415 for any other type."""
+def digit_json_body(request: Request) -> AbstractAsyncContextManager[bytes]:
+    """The raw bytes of a JSON body that carries one digit, held against the worker's budget while the block runs:
+    capped at DIGIT_BODY_MAX_BYTES; 415 for any other type."""
     require_json(request)
-    async with budget.holding(request, DIGIT_BODY_MAX_BYTES) as body:
+    return request.app.state.body_budget.holding(request, DIGIT_BODY_MAX_BYTES)
+
+
+async def get_digit_json_body(request: Request) -> AsyncIterator[bytes]:
+    async with digit_json_body(request) as body:
         yield body
 
 

@@ -13,10 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from backend.service.bodies import OCTET_STREAM, BatchBody
-from backend.service.dependencies import IMAGE_TYPES, ChosenSlot, DigitJsonBody, HeavyWorkDep, ImageBody, SettingsDep
+from backend.service.dependencies import (
+    IMAGE_TYPES,
+    MODEL_PARAMETER,
+    ChosenSlot,
+    HeavyWorkDep,
+    ImageBody,
+    SettingsDep,
+    chosen_slot,
+    digit_json_body,
+)
 from backend.service.images import (
     image_to_pixels,
 )
@@ -52,13 +61,18 @@ def _batch_body_doc() -> dict[str, Any]:
     "only the best guess. 422 `no_ink` when every pixel is 0.",
     response_model=Prediction,
     responses=ERROR_RESPONSES,
-    openapi_extra=json_body(PredictRequest, {"pixels": EXAMPLE_PIXELS}),
+    openapi_extra={**json_body(PredictRequest, {"pixels": EXAMPLE_PIXELS}), "parameters": [MODEL_PARAMETER]},
 )
-async def predict(body: DigitJsonBody, slot: ChosenSlot) -> Response:
-    pixels = read_pixels(body)
-    if not pixels.any():
-        raise PayloadError([error("no_ink", ("body", "pixels"), "no ink: every pixel is 0, so there is no drawing to recognise")])
-    return json_response(await slot.batcher.predict(pixels))
+async def predict(request: Request) -> Response:
+    # the hot path of every drawing takes the body and the model by plain calls (what DigitJsonBody and
+    # ChosenSlot give the other routes): solving those as FastAPI dependencies cost more per request than
+    # the rest of the service's own work on a digit (README, "Figures behind the serving code's constants")
+    async with digit_json_body(request) as body:
+        slot = chosen_slot(request, request.query_params.get("model"))
+        pixels = read_pixels(body)
+        if not pixels.any():
+            raise PayloadError([error("no_ink", ("body", "pixels"), "no ink: every pixel is 0, so there is no drawing to recognise")])
+        return json_response(await slot.batcher.predict(pixels))
 
 
 @router.post(
