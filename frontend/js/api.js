@@ -71,7 +71,7 @@ function checkPrediction(body) {
 }
 
 /** A path with ?model=NAME when a model was chosen. */
-function withModel(path, model) {
+export function withModel(path, model) {
   return model ? `${path}?model=${encodeURIComponent(model)}` : path;
 }
 

@@ -6,9 +6,10 @@
 // ([data-testid=layer]), the evidence as a red/blue overlay on the answer's preview
 // ([data-testid=evidence]), and the first-layer units that mattered most. Tapping a unit shows its
 // value and, for the first hidden layer, its incoming weights as a 28x28 picture (fetched from
-// /explain/weights/{member}/{unit} unless /explain already sent them). Pure helpers: inside-math.js.
+// /explain/weights/{member}/{unit} unless /explain already sent them). It explains the model the page's
+// menu chose (useModel), the one that gave the answer shown. Pure helpers: inside-math.js.
 
-import { fetchJson } from "./api.js";
+import { fetchJson, withModel } from "./api.js";
 import { SIDE, PIXELS, gridShape, unitAt, levels, signedRGBA, checkExplanation } from "./inside-math.js";
 
 const HIDDEN_CELL = 8; // canvas pixels per hidden unit: an 800-unit layer is 232 px wide, a phone fits it
@@ -62,6 +63,7 @@ export function createInside(root = document) {
   let explanation = null; // the last checked /explain answer for `pixels`
   let layerViews = []; // one { canvas, n, cols, cell, output } per layer after the input
   let selected = null; // { layer (1-based), index }
+  let model = null; // the model to explain (?model=NAME); null: the server's default
 
   toggle.addEventListener("click", () => {
     open = !open;
@@ -86,7 +88,7 @@ export function createInside(root = document) {
     }
     const sent = pixels;
     try {
-      const body = await explainCalls.get("explain", {
+      const body = await explainCalls.get(withModel("explain", model), {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ pixels: Array.from(sent) }),
@@ -236,7 +238,7 @@ export function createInside(root = document) {
     let weights = e.units.find((unit) => unit.index === index)?.weights;
     if (!weights) {
       try {
-        const body = await weightCalls.get(`explain/weights/${member}/${index}`, { method: "GET", headers: {} });
+        const body = await weightCalls.get(withModel(`explain/weights/${member}/${index}`, model), { method: "GET", headers: {} });
         if (body === null || selected?.index !== index || explanation?.member !== member) return;
         weights = body.weights;
       } catch (error) {
@@ -255,6 +257,16 @@ export function createInside(root = document) {
       pixels = values;
       drawInput(values);
       request();
+    },
+
+    /** Explain this model from now on (the page's menu chose it); the caller then shows the drawing again. */
+    useModel(name) {
+      model = name;
+      explanation = null;
+      selected = null;
+      explainCalls.cancel();
+      weightCalls.cancel();
+      unitFigure.hidden = true; // a unit of the other network
     },
 
     /** The pad is empty: forget the explanation and any request in flight. */

@@ -157,6 +157,7 @@ numberView.showEmpty(pad.revision);
 loadModel();
 offerModels(document.getElementById("model-select"), document.getElementById("model-choice"), api, (name) => {
   api.useModel(name);
+  inside.useModel(name);
   modelShown = false;
   loadModel();
   if (!pad.isEmpty) schedule(0); // the same drawing, read by the other model

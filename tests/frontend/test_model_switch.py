@@ -38,3 +38,17 @@ def test_an_unknown_model_from_a_stale_menu_says_what_is_wrong(desktop: tuple[Pa
     page.get_by_test_id("model-select").select_option("gone")
     draw_with_mouse(page, DIGITS[1])
     expect(page.get_by_test_id("status")).to_contain_text("no model 'gone'")
+
+
+def test_looking_inside_explains_the_model_that_answered(desktop: tuple[Page, PageWatch]) -> None:
+    page, watch = desktop
+    draw_with_mouse(page, DIGITS[3])
+    assert wait_for_answer(page) == "3"
+    page.get_by_test_id("inside-toggle").click()
+    expect(page.locator("#inside-status")).to_have_attribute("data-kind", "ok", timeout=15_000)
+    expect(page.get_by_test_id("layer")).to_have_count(3)  # the default ensemble's member: 800, 800, 10
+
+    page.get_by_test_id("model-select").select_option("classic")
+    expect(page.get_by_test_id("layer")).to_have_count(2, timeout=15_000)  # the textbook net: 30, 10
+    assert any(url.endswith("/explain?model=classic") for url in watch.requests)
+    expect(page.locator("#inside-status")).to_have_attribute("data-kind", "ok")

@@ -1,11 +1,11 @@
 """POST /explain and GET /explain/weights/{member}/{unit}: what the network computed for one drawing.
 
 /explain reads its body exactly as /predict does (DigitJsonBody, payloads.read_pixels: the same checks, the
-same errors) and answers with backend.recognition.explain's Explanation: every layer's activations,
+same errors; ?model=NAME picks the model, as on /predict) and answers with backend.recognition.explain's Explanation: every layer's activations,
 the per-pixel evidence for the answer against the runner-up, and the first-layer units that mattered
 most with their weights. /explain/weights gives any first-layer unit's weights, for the page to show
-the one a user taps. The Explainer (float64 copies of the weights) is made on the first /explain and
-kept on app.state; explaining runs in the heavy-work thread, so the event loop keeps answering.
+the one a user taps. Each model's Explainer (float64 copies of the weights) is made on its first /explain
+and kept on app.state until that model's weights change; explaining runs in the heavy-work thread, so the event loop keeps answering.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 
 from backend.recognition.explain import Explainer
-from backend.service.dependencies import DigitJsonBody, HeavyWorkDep, ModelDep
+from backend.service.dependencies import ChosenSlot, DigitJsonBody, HeavyWorkDep
 from backend.service.payloads import read_pixels
 from backend.service.routes.common import ERROR_RESPONSES, json_response
 from backend.service.schemas import EXAMPLE_PIXELS, Explanation, Message, PredictRequest, UnitWeights, json_body
@@ -25,11 +25,14 @@ from backend.service.served_model import ServedModel
 router = APIRouter(tags=["explain"])
 
 
-def explainer_for(request: Request, model: ServedModel) -> Explainer:
-    """The app's Explainer for the served model, made on first use."""
-    explainer = getattr(request.app.state, "explainer", None)
+def explainer_for(request: Request, name: str, model: ServedModel) -> Explainer:
+    """The app's Explainer for the model served as `name`, made on first use and again when its weights change."""
+    explainers: dict[str, Explainer] | None = getattr(request.app.state, "explainers", None)
+    if explainers is None:
+        explainers = request.app.state.explainers = {}
+    explainer = explainers.get(name)
     if explainer is None or explainer.model is not model.model:
-        explainer = request.app.state.explainer = Explainer(model.model)
+        explainer = explainers[name] = Explainer(model.model)
     return explainer
 
 
@@ -44,11 +47,12 @@ def explainer_for(request: Request, model: ServedModel) -> Explainer:
     responses=ERROR_RESPONSES,
     openapi_extra=json_body(PredictRequest, {"pixels": EXAMPLE_PIXELS}),
 )
-async def explain(body: DigitJsonBody, request: Request, model: ModelDep, heavy_work: HeavyWorkDep) -> Response:
+async def explain(body: DigitJsonBody, request: Request, slot: ChosenSlot, heavy_work: HeavyWorkDep) -> Response:
     pixels = read_pixels(body)
+    model = slot.served
 
     def work() -> dict[str, Any]:
-        explainer = explainer_for(request, model)
+        explainer = explainer_for(request, slot.name, model)
         result = explainer.explain(pixels[0])
         return {
             "digit": result.digit,
@@ -75,14 +79,14 @@ async def explain(body: DigitJsonBody, request: Request, model: ModelDep, heavy_
     summary="A first-layer unit's incoming weights, as a 28x28 map",
     description="The weights W_unit(1) of network `member` (0-based, as /explain's `member`) and the unit's bias.",
     response_model=UnitWeights,
-    responses={404: {"description": "No such network or unit.", "model": Message}},
+    responses={404: {"description": "No such model, network or unit.", "model": Message}},
 )
 async def unit_weights(
     member: Annotated[int, Path(ge=0, description="0-based network index")],
     unit: Annotated[int, Path(ge=0, description="0-based unit index in the first hidden layer")],
-    model: ModelDep,
+    slot: ChosenSlot,
 ) -> Response:
-    members = model.model.members
+    members = slot.served.model.members
     if member >= len(members):
         raise HTTPException(404, f"no network {member}: the model has {len(members)} (0 to {len(members) - 1})")
     weights, biases = members[member].weights[0], members[member].biases[0]

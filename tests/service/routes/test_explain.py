@@ -140,3 +140,31 @@ async def test_explain_refuses_a_body_over_the_cap_like_predict(tmp_path):
         explained = await small.post("/explain", content=body, headers=JSON)
     assert explained.status_code == predicted.status_code == 413
     assert explained.json() == predicted.json()
+
+
+async def test_explain_with_a_model_name_explains_that_model(client, mnist_data):
+    x = mnist_data.test.images[0].tolist()
+    response = await client.post("/explain?model=classic", content=orjson.dumps({"pixels": x}), headers=JSON)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    classic = load_model(MODEL_DIR / "classic")[0]
+    assert body["members"] == 1 and body["layer_sizes"] == [784, 30, 10]
+    assert [len(layer) for layer in body["activations"]] == [30, 10]
+    assert body["digit"] == int(classic.predict(np.array([x], dtype=np.float32))[0])
+    default = await explain(client, x)
+    assert default["layer_sizes"] == [784, 800, 800, 10]  # the default model is still explained without ?model=
+
+
+async def test_explain_with_an_unknown_model_is_a_404_listing_the_names(client):
+    response = await client.post("/explain?model=nope", content=orjson.dumps({"pixels": EXAMPLE_PIXELS}), headers=JSON)
+    assert response.status_code == 404
+    assert "no model 'nope'" in response.json()["detail"] and "'classic'" in response.json()["detail"]
+
+
+async def test_unit_weights_of_a_named_model_are_its_first_layers_row(client):
+    response = await client.get("/explain/weights/0/29?model=classic")
+    assert response.status_code == 200, response.text
+    np.testing.assert_allclose(response.json()["weights"], load_model(MODEL_DIR / "classic")[0].members[0].weights[0][29], rtol=1e-6)
+    beyond = await client.get("/explain/weights/0/30?model=classic")
+    assert beyond.status_code == 404
+    assert "30 (0 to 29)" in beyond.json()["detail"]
