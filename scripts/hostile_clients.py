@@ -74,6 +74,13 @@ def slowloris(server: LiveServer, limit_s: float = 15.0) -> dict[str, Any]:
     return result
 
 
+def trickle(server: LiveServer, limit_s: float = 30.0) -> dict[str, Any]:
+    """A batch body sent a byte every 4 s: each gap is under BODY_TIMEOUT_S, the average far under MIN_UPLOAD_BYTES_PER_S."""
+    head = b"POST /predict/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+    state, seconds = hostile.trickle(server.port, head, b'{"images": [[' + b"0, " * 30000, piece=1, every_s=4.0, limit_s=limit_s)
+    return {"state": state, "after_s": round(seconds, 1)}
+
+
 def big_header(server: LiveServer, size: int = 8 * MB) -> dict[str, Any]:
     idle = server.rss_kib()
     sock = hostile.open_connection(server.port)
@@ -237,6 +244,7 @@ ATTACKS: dict[str, Callable[[LiveServer], dict[str, Any]]] = {
     "nesting": deep_nesting,
     "stalled": stalled_uploads,
     "slowloris": slowloris,
+    "trickle": trickle,
     "header": big_header,
     "predict-body": big_body_to_predict,
     "batches": big_batches,
@@ -258,7 +266,7 @@ def main() -> int:
     for name in args.only or ATTACKS:
         with LiveServer(workers=2, env=env) as server:
             server.wait_for_workers(2)
-            time.sleep(0.5)
+            server.wait_until_quiet()
             print(json.dumps({"attack": name, **ATTACKS[name](server)}), flush=True)
     return 0
 

@@ -30,7 +30,7 @@ from backend.service.feedback.ratelimit import TokenBuckets
 from backend.service.feedback.store import FeedbackStore, StoreUnavailable, database_url_for
 from backend.service.methods import add_method_fallbacks, frontend_mount
 from backend.service.middleware import MetricsMiddleware, SecurityHeadersMiddleware
-from backend.service.offload import ParseHelper
+from backend.service.offload import NEVER, ParseHelper
 from backend.service.repository import ModelRepository
 from backend.service.routes import admin, docs, explain, feedback, meta, metrics, number, predict, v2
 from backend.service.schemas import add_body_schemas
@@ -87,7 +87,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.error("feedback is off until the database can be written (tried again on each POST /feedback): %s", err)
     watcher = asyncio.create_task(models.watch(settings.reload_poll_s)) if settings.reload_poll_s > 0 else None
     app.state.body_budget = BodyBudget(settings.buffered_max_bytes)
-    app.state.parse_helper = ParseHelper(settings.parse_offload_min_bytes or 2**63)
+    app.state.parse_helper = ParseHelper(settings.parse_offload_min_bytes or NEVER)
+    if getattr(app.state, "start_parse_helper", False):  # set by the launcher for its workers (see offload.py)
+        app.state.parse_helper.start()
     yield
     app.state.parse_helper.close()
     if watcher is not None:

@@ -16,8 +16,9 @@ at a fresh folder so /metrics adds up all workers (see telemetry.py). SIGTERM (d
 stops accepting connections and lets in-flight requests finish for up to SHUTDOWN_TIMEOUT_S seconds,
 then exits 0; Ctrl-C (SIGINT) is gunicorn's quick shutdown.
 
-What this module leaves out: the app itself (app.py). `uvicorn backend.main:app` also works (one
-process, no early check, per-process metrics); the app's own lifespan still refuses bad weights.
+What this module leaves out: the app itself (app.py). `uvicorn backend.main:app` also runs the app
+(one process, no early check, per-process metrics; the app's own lifespan still refuses bad weights),
+but without the worker's connection limits (protocol.py), so it is not a supported way to serve it.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def main() -> int:
         app = create_app(settings)
         try:
             app.state.preloaded_models = ModelRepository.load(settings.model_dir, settings.model_name)  # see app.lifespan
+            app.state.start_parse_helper = True  # each worker starts its helper process as it starts serving (offload.py)
         except WeightsError as err:
             logger.critical(UNUSABLE_WEIGHTS, err)
             return 1

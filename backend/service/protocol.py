@@ -13,12 +13,16 @@ answers a malformed request with a bare text/plain 400. Here, per connection:
   - while a body is being received, no more than `body_timeout_s` may pass without a byte of it (the
     connection is closed; the route's read of the body then ends as a client disconnect, freeing
     what it held);
+  - once `min_upload_grace_s` have passed since a body began, it must have arrived at an average of at
+    least `min_upload_bytes_per_s` (checked as each piece arrives; 408 unless the app has begun its
+    answer, then close): a client that trickles a byte every few seconds never trips the timeout above,
+    yet would hold its connection, and its share of the worker's buffer budget, for as long as it likes;
   - uvicorn's own error answers (a request it cannot parse) are JSON {"detail": "..."} with the
     security headers, like the app's.
 
 The limits come from the served app's settings: GuardedUvicornWorker, the gunicorn worker class the
 launcher runs, gives uvicorn `guarded_protocol(settings)`. (Plain `uvicorn backend.main:app` runs
-without these guards.) What this module leaves out: limits on
+without these guards, and says so as it starts: uvicorn's command line cannot name a protocol class.) What this module leaves out: limits on
 what a complete request may hold (body caps and the per-worker buffer budget: dependencies.py).
 """
 
@@ -46,10 +50,19 @@ class ConnectionLimits:
     max_headers: int
     head_timeout_s: float
     body_timeout_s: float
+    min_upload_bytes_per_s: float = 0.0  # 0: no minimum
+    min_upload_grace_s: float = 10.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConnectionLimits:
-        return cls(settings.max_head_bytes, settings.max_headers, settings.head_timeout_s, settings.body_timeout_s)
+        return cls(
+            settings.max_head_bytes,
+            settings.max_headers,
+            settings.head_timeout_s,
+            settings.body_timeout_s,
+            settings.min_upload_bytes_per_s,
+            settings.min_upload_grace_s,
+        )
 
 
 def error_response(status: int, message: str) -> bytes:
@@ -78,6 +91,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._header_count = 0
         self._refused = False
         self._timer: asyncio.TimerHandle | None = None
+        self._body_started = 0.0  # loop time at the end of the headers
+        self._body_bytes = 0
 
     # timers
     def _arm(self, seconds: float, on_expiry: Any) -> None:
@@ -96,6 +111,25 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # the app is reading the body: closing makes its receive() return http.disconnect
         self.logger.info("closing a connection whose request body stalled for %g s", self.limits.body_timeout_s)
         self.transport.close()
+
+    def _upload_too_slow(self) -> bool:
+        """Whether the body, past its grace period, has arrived at under min_upload_bytes_per_s on average."""
+        if not self.limits.min_upload_bytes_per_s:
+            return False
+        elapsed = self.loop.time() - self._body_started
+        return elapsed >= self.limits.min_upload_grace_s and self._body_bytes < self.limits.min_upload_bytes_per_s * elapsed
+
+    def _cut_slow_upload(self) -> None:
+        elapsed = self.loop.time() - self._body_started
+        self.logger.info("closing a connection whose request body came at %.1f bytes/s over %.1f s", self._body_bytes / elapsed, elapsed)
+        self._refused = True
+        self._disarm()
+        if not self.transport.is_closing():
+            if self.cycle is not None and not self.cycle.response_started and not self.pipeline:
+                # the app is still reading the body: closing makes its receive() return http.disconnect
+                message = f"the request body came at under {self.limits.min_upload_bytes_per_s:g} bytes/s"
+                self.transport.write(error_response(408, message))
+            self.transport.close()
 
     def _refuse(self, status: int, message: str) -> None:
         """Answer `status` and close, unless a response is already under way (then just close)."""
@@ -124,6 +158,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # still in the head after this read (the parser holds what it has seen): bounded by the limit plus one read
         if self._in_head and not self._refused and self._head_bytes > self.limits.max_head_bytes:
             self._refuse(431, f"the request line and headers are over {self.limits.max_head_bytes} bytes")
+        elif self._in_body and self._upload_too_slow():
+            self._cut_slow_upload()
         elif self._in_body:
             self._arm(self.limits.body_timeout_s, self._body_timed_out)
 
@@ -149,10 +185,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         super().on_headers_complete()
         self._in_body = True
+        self._body_started, self._body_bytes = self.loop.time(), 0
         self._arm(self.limits.body_timeout_s, self._body_timed_out)
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:
+            self._body_bytes += len(body)
             super().on_body(body)
 
     def on_message_complete(self) -> None:

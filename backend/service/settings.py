@@ -21,6 +21,9 @@ beyond host, port, workers, log level and the shutdown grace period.
     MAX_HEADERS      headers per request                          (100; 431 beyond)
     HEAD_TIMEOUT_S   seconds for the request line + headers to arrive (5; 408 and close)
     BODY_TIMEOUT_S   seconds a request body may go without a byte (5; the connection is closed)
+    MIN_UPLOAD_BYTES_PER_S  average rate a request body must keep once MIN_UPLOAD_GRACE_S have passed (500; 0: none);
+                     a slower one gets 408 and is closed (a trickle of a byte every few seconds never trips BODY_TIMEOUT_S)
+    MIN_UPLOAD_GRACE_S  seconds a request body may take before MIN_UPLOAD_BYTES_PER_S applies (10)
     MODEL_NAME       the name of the default model (MODEL_DIR's top level) in ?model= and the V2 protocol (mnist)
     ADMIN_TOKEN      bearer token for POST /admin/reload, V2 load and the feedback export (none: those calls are refused)
     RELOAD_POLL_S    seconds between checks of MODEL_DIR for new weights, per worker (2; 0: never)
@@ -99,6 +102,8 @@ class Settings(BaseModel):
     max_headers: int = Field(100, ge=10)
     head_timeout_s: float = Field(5.0, gt=0)
     body_timeout_s: float = Field(5.0, gt=0)
+    min_upload_bytes_per_s: float = Field(500.0, ge=0)
+    min_upload_grace_s: float = Field(10.0, gt=0)
     model_name: str = Field("mnist", pattern=r"^[A-Za-z0-9_.-]+$")
     reload_poll_s: float = Field(2.0, ge=0)
     model_card_details: Literal["public", "full"] = "public"

@@ -153,6 +153,28 @@ def slow_request(port: int, raw: bytes, split_at: int) -> socket.socket:
     return sock
 
 
+def trickle(port: int, head: bytes, body: bytes, piece: int, every_s: float, limit_s: float) -> tuple[str, float]:
+    """Send head at once, then body `piece` bytes every `every_s` seconds, until the server answers or closes
+    (or limit_s passes); (what the server did, as wait_until_cut_off says it, seconds since the body began)."""
+    sock = open_connection(port)
+    try:
+        sock.sendall(head)
+        start, sent = time.perf_counter(), 0
+        while time.perf_counter() - start < limit_s:
+            if sent < len(body):
+                try:
+                    sock.sendall(body[sent : sent + piece])
+                except OSError:
+                    pass  # closed by the server: what it said is read next
+                sent += piece
+            state, _ = wait_until_cut_off(sock, every_s)
+            if state != "open":
+                return state, time.perf_counter() - start
+        return "open", time.perf_counter() - start
+    finally:
+        sock.close()
+
+
 def png_bytes(image: Image.Image, **save: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG", **save)

@@ -182,6 +182,20 @@ class LiveServer:
             time.sleep(0.02)
         return processes
 
+    def wait_until_quiet(self, quiet_s: float = 0.5, timeout_s: float = 60.0) -> None:
+        """Wait until no server process starts and the server burns under 5% of a core for quiet_s: the
+        workers' parsing helpers (offload.py) start after the workers serve, and an RSS or latency
+        measured before they are up counts their start."""
+        deadline = time.perf_counter() + timeout_s
+        before = (len(descendants(self.pid)), self.cpu_seconds())
+        while time.perf_counter() < deadline:
+            time.sleep(quiet_s)
+            now = (len(descendants(self.pid)), self.cpu_seconds())
+            if now[0] == before[0] and now[1] - before[1] < 0.05 * quiet_s:
+                return
+            before = now
+        raise RuntimeError(f"the server was still busy starting after {timeout_s} s")
+
     def rss_kib(self) -> int:
         return rss_kib(self.pid)
 

@@ -4,12 +4,13 @@ Each test reproduces an attack (backend.testing.hostile) and checks the server's
 took to cut the client off, its memory and how /health fared meanwhile:
 
   - uploads that stop half-way: 80 sockets that declare 19 MB, send 18 MB and go silent;
-  - slowloris on the request line, the headers or the body;
+  - slowloris on the request line, the headers or the body, and a body trickled a byte at a time
+    often enough never to trip the body timeout;
   - a header of megabytes, or a thousand headers;
   - a batch-sized body sent to the single-digit route;
   - a request uvicorn cannot parse, and a JSON route called without a Content-Type.
 
-The server runs with short read timeouts (1 s) so the file runs quickly; scripts/hostile_clients.py
+The server runs with short read timeouts (1 s) and upload grace period (2 s) so the file runs quickly; scripts/hostile_clients.py
 measures the same attacks with the default settings for the README. What this leaves out: deep
 nesting (test_hostile_nesting.py) and pictures (test_hostile_images.py).
 """
@@ -26,7 +27,14 @@ from backend.testing import hostile
 from backend.testing.live_server import LiveServer
 
 TIMEOUT_S = 1.0
-ENV = {"HEAD_TIMEOUT_S": str(TIMEOUT_S), "BODY_TIMEOUT_S": str(TIMEOUT_S)}
+GRACE_S = 2.0
+MIN_RATE = 200
+ENV = {
+    "HEAD_TIMEOUT_S": str(TIMEOUT_S),
+    "BODY_TIMEOUT_S": str(TIMEOUT_S),
+    "MIN_UPLOAD_GRACE_S": str(GRACE_S),
+    "MIN_UPLOAD_BYTES_PER_S": str(MIN_RATE),
+}
 JSON = {"Content-Type": "application/json"}
 
 
@@ -34,6 +42,7 @@ JSON = {"Content-Type": "application/json"}
 def server() -> Iterator[LiveServer]:
     with LiveServer(workers=2, env=ENV) as running:
         running.wait_for_workers(2)
+        running.wait_until_quiet()
         yield running
 
 
@@ -85,6 +94,25 @@ def test_slowloris_is_cut_off_within_the_timeout(server: LiveServer, part: str, 
     expected = "closed" if part == "body" else "HTTP/1.1 408 Request Timeout"
     assert state == expected
     assert TIMEOUT_S * 0.8 < seconds < TIMEOUT_S + 2
+
+
+def batch_head(length: int) -> bytes:
+    return b"POST /predict/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % length
+
+
+def test_a_body_trickled_under_the_minimum_rate_gets_408_soon_after_the_grace_period(server: LiveServer) -> None:
+    body = orjson.dumps({"images": [[0.5] * 784]})
+    # a byte every 0.4 s: well within BODY_TIMEOUT_S each time, 2.5 bytes/s on average
+    state, seconds = hostile.trickle(server.port, batch_head(len(body)), body, piece=1, every_s=0.4, limit_s=10 * GRACE_S)
+    assert state == "HTTP/1.1 408 Request Timeout"
+    assert GRACE_S * 0.9 < seconds < GRACE_S + 3
+
+
+def test_a_body_sent_slowly_but_over_the_minimum_rate_is_answered(server: LiveServer) -> None:
+    body = orjson.dumps({"images": [[0.25] * 784] * 5})  # 20 KB in 1 KB pieces every 0.2 s: 4 s at ~5 KB/s
+    state, seconds = hostile.trickle(server.port, batch_head(len(body)), body, piece=1024, every_s=0.2, limit_s=30)
+    assert state == "HTTP/1.1 200 OK"
+    assert seconds > GRACE_S, "the upload went on past the grace period"
 
 
 def test_a_connection_that_sends_nothing_is_closed_after_the_head_timeout(server: LiveServer) -> None:

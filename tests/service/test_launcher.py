@@ -164,3 +164,22 @@ def test_two_workers_report_metrics_summed_over_both(tmp_path, weights_copy):
     finally:
         running.stop()
     assert running.process.returncode == 0
+
+
+def test_plain_uvicorn_serves_but_warns_that_it_lacks_the_connection_limits(tmp_path, weights_copy):
+    command = [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", "0"]
+    server = launch_server(tmp_path, weights_copy, command=command)
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while "Uvicorn running on" not in server.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        log = server.log()
+    finally:
+        server.stop()
+    assert "Uvicorn running on" in log
+    assert "serving without the launcher: no limits on header size or count, no read timeouts" in log
+    assert "`python -m backend.serve` is the supported way" in log
+
+
+def test_the_launcher_gives_no_such_warning(server):
+    assert "serving without the launcher" not in server.log()
