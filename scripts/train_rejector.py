@@ -23,6 +23,8 @@ from backend.nn.mnist import load_mnist
 from backend.nn.weights import load_model
 from backend.paths import MODEL_DIR
 from backend.recognition import negatives as neg
+from backend.recognition.doodles import FAMILIES
+from backend.recognition.number_pieces import number_pieces
 from backend.recognition.openset import INPUTS, save_open_set
 from backend.recognition.openset_training import RejectorRecipe, fit_open_set, judge, train_rejector
 from backend.recognition.sketches import DIGIT_LIKE
@@ -34,7 +36,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DIR, else .data/mnist)")
     p.add_argument("--weights", type=Path, default=MODEL_DIR, help="the digit model's folder (model.npz + model.json)")
     p.add_argument("--out", type=Path, default=None, help="where to write rejector.npz/.json (default: --weights)")
-    for name in ("epochs", "per_class", "negatives", "drawn_digits", "validation_negatives", "validation_drawn_digits", "seed"):
+    counts = (
+        "epochs",
+        "per_class",
+        "negatives",
+        "drawn_digits",
+        "validation_negatives",
+        "validation_drawn_digits",
+        "validation_number_pieces",
+        "seed",
+    )
+    for name in counts:
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
     p.add_argument(
         "--inputs", choices=INPUTS, default=defaults.inputs, help="what the rejector reads: pixels, the model's hidden layers, or both"
@@ -42,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hidden", type=int, nargs="+", default=list(defaults.hidden))
     p.add_argument("--dropout", type=float, default=defaults.dropout)
     p.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    p.add_argument(
+        "--fresh-share", type=float, default=defaults.fresh_share, help="share of each epoch's positives cut out of numbers anew"
+    )
     args = p.parse_args(argv)
     recipe = dataclasses.replace(
         defaults,
@@ -49,10 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         hidden=tuple(args.hidden),
         dropout=args.dropout,
         learning_rate=args.learning_rate,
-        **{
-            k: getattr(args, k)
-            for k in ("epochs", "per_class", "negatives", "drawn_digits", "validation_negatives", "validation_drawn_digits", "seed")
-        },
+        fresh_share=args.fresh_share,
+        **{k: getattr(args, k) for k in counts},
     )
     out = args.out or args.weights
     started = time.perf_counter()
@@ -64,22 +77,41 @@ def main(argv: list[str] | None = None) -> int:
     train_drawn, _ = neg.make_drawn_digits(recipe.drawn_digits, "train", recipe.seed)
     val_neg = neg.make_negatives(recipe.validation_negatives, "validation", recipe.seed, digits=mnist.validation.images)
     val_drawn, val_drawn_labels = neg.make_drawn_digits(recipe.validation_drawn_digits, "validation", recipe.seed)
+    pieces_rng = np.random.default_rng([neg.SPLIT_SEED["validation"], recipe.seed, 11])
+    val_pieces, val_pieces_labels = number_pieces(
+        mnist.validation.images, mnist.validation.labels, recipe.validation_number_pieces, pieces_rng
+    )
     say(f"  {time.perf_counter() - started:.0f} s")
 
     positives = np.concatenate([mnist.train.images, train_drawn])
-    rejector = train_rejector(recipe, positives, train_neg.images, lambda e, loss, s: say(f"epoch {e}: loss {loss:.4f} ({s:.0f} s)"), model)
-    open_set = fit_open_set(recipe, rejector, model, mnist.validation.images, mnist.validation.labels, val_drawn, mnist.train.images)
+    rejector = train_rejector(
+        recipe,
+        positives,
+        train_neg.images,
+        lambda e, loss, s: say(f"epoch {e}: loss {loss:.4f} ({s:.0f} s)"),
+        model,
+        fresh_positives=lambda n, rng: number_pieces(mnist.train.images, mnist.train.labels, n, rng)[0],
+    )
+    open_set = fit_open_set(
+        recipe, rejector, model, mnist.validation.images, mnist.validation.labels, val_drawn, mnist.train.images, val_pieces
+    )
 
     digits = judge(model, open_set, mnist.validation.images)
     drawn = judge(model, open_set, val_drawn)
     others = judge(model, open_set, val_neg.images)
-    kinds = val_neg.kind_of(1)
+    pieces = judge(model, open_set, val_pieces)
+    kinds, details = val_neg.kind_of(1), val_neg.kind_of(2)
     validation = {
         "mnist_accepted": float(digits.accepted.mean()),
         "mnist_accuracy_on_accepted": float((digits.predicted == mnist.validation.labels)[digits.accepted].mean()),
         "drawn_digits_accepted_and_right": float((drawn.accepted & (drawn.predicted == val_drawn_labels)).mean()),
+        "number_pieces_accepted": float(pieces.accepted.mean()),
+        "number_pieces_accepted_and_right": float((pieces.accepted & (pieces.predicted == val_pieces_labels)).mean()),
         "negatives_rejected": float((~others.accepted).mean()),
         "negatives_rejected_by_kind": {str(k): float((~others.accepted[kinds == k]).mean()) for k in sorted(set(kinds))},
+        "negatives_rejected_by_doodle": {
+            str(k): float((~others.accepted[details == k]).mean()) for k in sorted(set(details)) if k.startswith("doodles/")
+        },
     }
     say(f"validation: {validation}")
     save_open_set(
@@ -95,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 "train_fonts": [f.name for f in neg.fonts_for("train")],
                 "held_out_fonts": list(neg.HELD_OUT_FONTS),
                 "train_shapes": list(neg.TRAIN_SHAPES),
+                "doodle_families": sorted(FAMILIES),
                 "held_out_shapes": list(neg.HELD_OUT_SHAPES),
                 "digit_like_letters_left_out": "".join(sorted(DIGIT_LIKE)),
                 "split_seeds": neg.SPLIT_SEED,
