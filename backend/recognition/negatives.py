@@ -7,6 +7,9 @@ form it will meet them when served. The kinds (each a `Kind`):
   stroke_letters  letters and signs of sketches.LETTERS drawn as pen strokes
   font_letters    letters rendered from a font file (handwriting fonts among them), tilted and thickened
   shapes          sketches.SHAPES: polygons, stars, hearts, arrows, smileys, houses, doodles...
+  doodles         doodles.FAMILIES, each drawing new from random parameters (irregular polygons, lumpy
+                  blobs, zigzags, spirals, hatching, faces...): train and validation only, so the report
+                  split stays the set it was (its shapes test how the families generalise)
   scribbles       smooth random curves with many turns, and bundles of random straight strokes
   digit_pairs     two MNIST digits side by side or overlapping (one picture, two digits: not "a digit")
 
@@ -14,6 +17,9 @@ Each stroke figure is re-drawn every time: a random slant, rotation, aspect, wob
 pen width (a share of the drawing's size, as the page's pen follows the drawing) and canvas size.
 Positives drawn the same way (`drawn_digits`: sketches.DIGITS and font digits) keep the model from
 learning "pen-drawn means not a digit".
+
+Outside the report split, font letters and font digits also vary more (size, weight, slant, width:
+`render_glyph(varied=True)`); the report split draws exactly as before.
 
 Splits: "train" fits the rejector, "validation" chooses its thresholds (training fonts and shapes,
 other seeds), "report" is the held-out set the README's figures come from: fonts (HELD_OUT_FONTS) and
@@ -33,6 +39,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from backend.nn.shapes import IMAGE_SIDE, N_INPUTS
+from backend.recognition.doodles import FAMILIES
 from backend.recognition.preprocess import EmptyImageError, ink_to_mnist
 from backend.recognition.sketches import DIGITS, LETTERS, SHAPES, Figure
 
@@ -176,16 +183,27 @@ def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), size)
 
 
-def render_glyph(text: str, font: Path, rng: np.random.Generator) -> np.ndarray:
-    """Ink (H, W) in [0, 1] of `text` in the font, at a random size, tilt and stroke weight."""
+def render_glyph(text: str, font: Path, rng: np.random.Generator, varied: bool = False) -> np.ndarray:
+    """Ink (H, W) in [0, 1] of `text` in the font, at a random size, tilt and stroke weight.
+
+    varied: wider ranges (heavier weights, more slant) and a random width (squeezed or stretched
+    sideways), drawn from further numbers of rng; False draws exactly what it always drew.
+    """
     size = int(rng.integers(28, 72))
     face = _font(font, size)
     side = size * 2
     image = Image.new("L", (side, side), 0)
     weight = int(rng.choice([0, 0, 1, 2])) if size > 40 else int(rng.choice([0, 0, 1]))
+    if varied:
+        weight = int(rng.integers(0, 2 + size // 16))
     ImageDraw.Draw(image).text((side / 2, side / 2), text, fill=255, font=face, anchor="mm", stroke_width=weight, stroke_fill=255)
     shear = rng.uniform(-0.3, 0.3)
-    image = image.transform(image.size, Image.Transform.AFFINE, (1, shear, -shear * side / 2, 0, 1, 0), resample=Image.Resampling.BILINEAR)
+    width = 1.0
+    if varied:
+        shear, width = rng.uniform(-0.5, 0.5), float(np.exp(rng.normal(0, 0.25)))
+    # output (x, y) reads source ((x - side / 2) / width + shear * (y - side / 2) + side / 2, y)
+    matrix = (1 / width, shear, side / 2 - side / 2 / width - shear * side / 2, 0, 1, 0)
+    image = image.transform(image.size, Image.Transform.AFFINE, matrix, resample=Image.Resampling.BILINEAR)
     image = image.rotate(rng.normal(0, 8), resample=Image.Resampling.BILINEAR)
     return np.asarray(image, dtype=np.float64) / 255.0
 
@@ -210,13 +228,19 @@ def font_letter(rng: np.random.Generator, split: str) -> tuple[np.ndarray | None
     fonts = fonts_for(split)
     font = fonts[int(rng.integers(len(fonts)))]
     name = str(rng.choice(sorted(LETTERS)))
-    return frame(render_glyph(name, font, rng)), f"font_letters/{font.stem}"
+    return frame(render_glyph(name, font, rng, varied=split != "report")), f"font_letters/{font.stem}"
 
 
 def shape(rng: np.random.Generator, split: str) -> tuple[np.ndarray | None, str]:
     names = HELD_OUT_SHAPES if split == "report" else TRAIN_SHAPES
     name = str(rng.choice(names))
     return frame(render_strokes(jitter(SHAPES[name], rng, wobble=0.035), rng)), f"shapes/{name}"
+
+
+def doodle(rng: np.random.Generator, split: str) -> tuple[np.ndarray | None, str]:
+    assert split != "report", "the report split has no doodles: its shapes are the held-out test of them"
+    name = str(rng.choice(sorted(FAMILIES)))
+    return frame(render_strokes(jitter(FAMILIES[name](rng), rng, wobble=0.035), rng)), f"doodles/{name}"
 
 
 def scribble(rng: np.random.Generator, split: str) -> tuple[np.ndarray | None, str]:
@@ -255,6 +279,7 @@ class Kind:
     name: str
     make: Callable[..., tuple[np.ndarray | None, str]]
     share: float  # of a generated set
+    in_report: bool = True  # drawn in the report split too
 
 
 KINDS = (
@@ -263,6 +288,7 @@ KINDS = (
     Kind("shapes", shape, 0.2),
     Kind("scribbles", scribble, 0.15),
     Kind("digit_pairs", digit_pair, 0.1),
+    Kind("doodles", doodle, 0.25, in_report=False),
 )
 
 
@@ -285,9 +311,10 @@ def make_negatives(n: int, split: str, seed: int = 0, digits: np.ndarray | None 
     """
     assert split in SPLITS, f"split must be one of {SPLITS}"
     rng = np.random.default_rng([SPLIT_SEED[split], seed])
-    counts = _counts(n, [k.share for k in KINDS])
+    kinds = [k for k in KINDS if k.in_report or split != "report"]
+    counts = _counts(n, [k.share for k in kinds])
     images, labels = [], []
-    for kind, count in zip(KINDS, counts):
+    for kind, count in zip(kinds, counts):
         made = 0
         while made < count:
             extra = {"digits": digits} if kind.make is digit_pair else {}
@@ -311,7 +338,7 @@ def make_drawn_digits(n: int, split: str, seed: int = 0) -> tuple[np.ndarray, np
             variants = DIGITS[digit]
             image = frame(render_strokes(jitter(variants[int(rng.integers(len(variants)))], rng, wobble=0.02), rng))
         else:
-            image = frame(render_glyph(str(digit), fonts[int(rng.integers(len(fonts)))], rng))
+            image = frame(render_glyph(str(digit), fonts[int(rng.integers(len(fonts)))], rng, varied=split != "report"))
         if image is not None:
             images.append(image)
             labels.append(digit)

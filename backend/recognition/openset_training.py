@@ -1,17 +1,21 @@
 """Fitting the open-set parts (openset.py) and measuring them: training data, the rejector, thresholds, OSCR.
 
 Recipe (RejectorRecipe, recorded in the card): positives are MNIST's 55,000 training digits plus
-digits drawn with a pen or in a training font (negatives.make_drawn_digits); negatives are
-negatives.make_negatives(split="train"). Both are distorted afresh every epoch with the digit model's
+digits drawn with a pen or in a training font (negatives.make_drawn_digits) and, made anew every
+epoch (`fresh_positives`, `fresh_share` of the epoch's positives), training digits as the number
+segmenter cuts them out of numbers (number_pieces.py); negatives are
+negatives.make_negatives(split="train"). All are distorted afresh every epoch with the digit model's
 own augmentation (backend.nn.augment), and classes are weighted equally. The rejector reads
 `recipe.inputs` (openset.INPUTS): with the digit model's hidden layers, those are recomputed from the
 distorted pictures every epoch (the frozen model, one forward pass). Each input column is scaled to
 unit spread for training and the scale folded into W(1) afterwards, so the saved rejector reads raw
 features. The network is trained with backend.nn's forward/backward and Adam, cosine schedule, dropout. Then, on validation data only:
 T is fitted on the 5,000 validation digits, `threshold` is the P(digit) quantile that keeps
-`keep_mnist` of the validation digits and `keep_drawn` of validation drawn digits (the lower of the
-two), and `min_confidence` is the calibrated confidence below which at most `confidence_share` more
-of the validation digits is refused; `min_ink` is half the ink of the faintest training digit.
+`keep_mnist` of the validation digits, `keep_drawn` of validation drawn digits and `keep_pieces` of
+validation digits cut out of numbers (the lowest of the three), and `min_confidence` is the lowest
+calibrated confidence at which the accepted validation digits are read right at least
+`accuracy_target` of the time, but never so high that fewer than `accept_target` of them are
+accepted; `min_ink` is half the ink of the faintest training digit.
 What this module leaves out: files (openset.py), the command line.
 """
 
@@ -38,19 +42,23 @@ DIGIT, NOT_DIGIT = 0, 1  # the rejector's two outputs
 @dataclass(frozen=True)
 class RejectorRecipe:
     inputs: str = HIDDEN
-    hidden: tuple[int, ...] = (96,)
-    epochs: int = 15
+    hidden: tuple[int, ...] = (128,)
+    epochs: int = 18
     per_class: int = 30_000  # images of each class per epoch, drawn afresh from the pool
     batch_size: int = 128
     learning_rate: float = 1e-3
     dropout: float = 0.2
-    negatives: int = 40_000
+    negatives: int = 48_000
     drawn_digits: int = 10_000
     validation_negatives: int = 4_000
     validation_drawn_digits: int = 2_000
+    fresh_share: float = 0.15  # of each epoch's positives: digits cut out of numbers, made for that epoch
+    validation_number_pieces: int = 2_000
     keep_mnist: float = 0.995
     keep_drawn: float = 0.985
-    confidence_share: float = 0.003
+    keep_pieces: float = 0.98
+    accuracy_target: float = 0.998  # on accepted validation digits: the bar is 99.7%, with a margin
+    accept_target: float = 0.993  # of validation digits accepted: the bar (no margin left: see the README)
     augment: AugmentConfig = AugmentConfig(
         rotation_deg=10.0, scale=0.1, shear=0.15, shift_px=1.5, elastic_alpha=20.0, stroke_probability=0.3
     )
@@ -74,12 +82,14 @@ def train_rejector(
     negatives: np.ndarray,
     on_epoch: Callable[[int, float, float], None] | None = None,
     model: Model | None = None,
+    fresh_positives: Callable[[int, np.random.Generator], np.ndarray] | None = None,
 ) -> Network:
     """The rejector network (features -> hidden -> 2 softmax) trained on positives (P, 784) vs negatives (N, 784).
 
     Each epoch draws `per_class` images of each class afresh (with replacement only where a class
     has fewer), so both weigh the same and an epoch costs the same whatever the pools' sizes.
     `model`: the digit model whose hidden layers the rejector reads (needed unless recipe.inputs is pixels).
+    fresh_positives(n, rng) -> (n, 784): positives made anew each epoch, `recipe.fresh_share` of them.
     on_epoch(epoch, mean loss, seconds) reports progress.
     """
     rng = np.random.default_rng(recipe.seed)
@@ -106,7 +116,10 @@ def train_rejector(
     targets[size:, NOT_DIGIT] = 1
     for epoch in range(1, recipe.epochs + 1):
         started = time.perf_counter()
-        pos = positives[rng.choice(len(positives), size, replace=len(positives) < size)]
+        fresh = int(size * recipe.fresh_share) if fresh_positives else 0
+        pos = positives[rng.choice(len(positives), size - fresh, replace=len(positives) < size - fresh)]
+        if fresh:
+            pos = np.concatenate([pos, fresh_positives(fresh, rng)])
         neg = negatives[rng.choice(len(negatives), size, replace=len(negatives) < size)]
         x = featurize(augment(np.concatenate([pos, neg]), rng, recipe.augment)) * scale
         order = rng.permutation(2 * size)
@@ -132,17 +145,35 @@ def choose_thresholds(
     temperature: float,
     model: Model,
     mnist_validation: np.ndarray,
+    labels: np.ndarray,
     drawn_validation: np.ndarray,
+    pieces_validation: np.ndarray,
 ) -> tuple[float, float]:
-    """(threshold, min_confidence) from validation digits (M, 784) and validation drawn digits (D, 784) only."""
-    scores_mnist = rejector.predict_proba(features_of(recipe.inputs, model, mnist_validation))[:, DIGIT]
-    scores_drawn = rejector.predict_proba(features_of(recipe.inputs, model, drawn_validation))[:, DIGIT]
-    threshold = float(min(np.quantile(scores_mnist, 1 - recipe.keep_mnist), np.quantile(scores_drawn, 1 - recipe.keep_drawn)))
-    confidences = (
-        OpenSet(temperature, rejector, threshold, 0.0, inputs=recipe.inputs).calibrate(model.predict_proba(mnist_validation)).max(axis=1)
-    )
-    min_confidence = float(np.quantile(confidences, recipe.confidence_share))
-    return threshold, min_confidence
+    """(threshold, min_confidence) from validation data only: digits (M, 784) with their labels (M,), drawn
+    digits (D, 784) and digits cut out of numbers (P, 784)."""
+    sets = ((mnist_validation, recipe.keep_mnist), (drawn_validation, recipe.keep_drawn), (pieces_validation, recipe.keep_pieces))
+    scores = [rejector.predict_proba(features_of(recipe.inputs, model, x))[:, DIGIT] for x, _ in sets if len(x)]
+    threshold = float(min(np.quantile(s, 1 - keep) for s, (_, keep) in zip(scores, (pair for pair in sets if len(pair[0])))))
+    calibrated = OpenSet(temperature, rejector, threshold, 0.0, inputs=recipe.inputs).calibrate(model.predict_proba(mnist_validation))
+    return threshold, confidence_floor(scores[0] >= threshold, calibrated, labels, recipe.accuracy_target, recipe.accept_target)
+
+
+def confidence_floor(passed: np.ndarray, calibrated: np.ndarray, labels: np.ndarray, accuracy_target: float, accept_target: float) -> float:
+    """The lowest calibrated confidence at which the digits that pass the rejector (passed (M,) bool) and
+    reach it are read right at least `accuracy_target` of the time, or the highest that still accepts
+    `accept_target` of all M digits, whichever is lower. calibrated (M, 10), labels (M,)."""
+    confidence = calibrated.max(axis=1)
+    right = calibrated.argmax(axis=1) == labels
+    candidates = np.unique(np.concatenate([[0.0], confidence[passed]]))  # ascending
+    for floor in candidates:
+        accepted = passed & (confidence >= floor)
+        if accepted.mean() < accept_target:
+            break
+        if right[accepted].mean() >= accuracy_target:
+            return float(floor)
+    # the accuracy target needs more refused than accept_target allows: the highest floor that keeps it
+    allowed = [floor for floor in candidates if (passed & (confidence >= floor)).mean() >= accept_target]
+    return float(allowed[-1]) if allowed else 0.0
 
 
 def fit_open_set(
@@ -153,9 +184,15 @@ def fit_open_set(
     validation_labels: np.ndarray,
     drawn_validation: np.ndarray,
     train_images: np.ndarray,
+    pieces_validation: np.ndarray | None = None,
 ) -> OpenSet:
+    """T, threshold and min_confidence fitted on validation data only (see the module docstring); pieces_validation
+    (P, 784): validation digits cut out of numbers (none: the threshold keeps only digits and drawn digits)."""
     temperature = fit_temperature(model.predict_proba(validation_images), validation_labels)
-    threshold, min_confidence = choose_thresholds(recipe, rejector, temperature, model, validation_images, drawn_validation)
+    pieces = np.zeros((0, N_INPUTS), np.float32) if pieces_validation is None else pieces_validation
+    threshold, min_confidence = choose_thresholds(
+        recipe, rejector, temperature, model, validation_images, validation_labels, drawn_validation, pieces
+    )
     return OpenSet(temperature, rejector, threshold, min_confidence, min_ink=min_ink_of(train_images), inputs=recipe.inputs)
 
 

@@ -91,3 +91,21 @@ def test_missing_fonts_are_named_with_a_clear_error(monkeypatch, tmp_path):
             negatives.fonts_for("report")
     finally:
         negatives.font_path.cache_clear()
+
+
+def test_doodles_are_drawn_for_training_and_validation_but_never_into_the_report_split(digits):
+    report = make_negatives(120, "report", seed=0, digits=digits)
+    validation = make_negatives(120, "validation", seed=0, digits=digits)
+    assert "doodles" not in set(report.kind_of(1))
+    assert "doodles" in set(validation.kind_of(1))
+    with pytest.raises(AssertionError, match="report split has no doodles"):
+        negatives.doodle(np.random.default_rng(0), "report")
+
+
+def test_glyphs_vary_more_outside_the_report_split_and_draw_as_before_in_it():
+    font = negatives.fonts_for("train")[0]
+    plain = [negatives.render_glyph("A", font, np.random.default_rng(k)) for k in range(6)]
+    again = [negatives.render_glyph("A", font, np.random.default_rng(k), varied=False) for k in range(6)]
+    varied = [negatives.render_glyph("A", font, np.random.default_rng(k), varied=True) for k in range(6)]
+    assert all(np.array_equal(a, b) for a, b in zip(plain, again))
+    assert not all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(plain, varied))

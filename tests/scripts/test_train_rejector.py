@@ -11,7 +11,7 @@ import sys
 from backend.paths import MODEL_DIR, PROJECT_ROOT
 
 TINY = ["--epochs", "1", "--per-class", "400", "--negatives", "300", "--drawn-digits", "100"]
-TINY += ["--validation-negatives", "200", "--validation-drawn-digits", "100", "--hidden", "16"]
+TINY += ["--validation-negatives", "200", "--validation-drawn-digits", "100", "--validation-number-pieces", "100", "--hidden", "16"]
 
 
 def run(script: str, *args: str) -> subprocess.CompletedProcess:
@@ -30,6 +30,25 @@ def test_train_rejector_then_evaluate_the_open_set(tmp_path):
     assert card["inputs"] == "hidden" and card["rejector"]["layer_sizes"] == [2400, 16, 2]  # the ensemble's 3 x 800 hidden units
     assert card["digit_model_id"] == json.loads((MODEL_DIR / "model.json").read_text())["model_id"]
     assert 0.95 <= card["validation"]["mnist_accepted"] <= 1.0  # thresholds keep ~99% of validation digits
+    assert 0 <= card["validation"]["number_pieces_accepted"] <= 1 and "doodles" in card["validation"]["negatives_rejected_by_kind"]
+
+    # --refit: the same network, its recipe kept, the thresholds chosen again with the new options
+    refit = run(
+        "scripts/train_rejector.py",
+        "--weights",
+        str(tmp_path),
+        "--refit",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "refit"),
+        "--accept-target",
+        "0.9",
+    )
+    assert refit.returncode == 0, refit.stderr
+    again = json.loads((tmp_path / "refit" / "rejector.json").read_text())
+    assert again["weights_sha256"] == card["weights_sha256"] and again["trained_by"] == card["command"]
+    assert again["recipe"]["accept_target"] == 0.9 and again["recipe"]["epochs"] == 1 and again["recipe"]["hidden"] == [16]
+    assert again["validation"]["mnist_accepted"] >= 0.9
 
     evaluated = run(
         "scripts/evaluate.py", "--weights", str(tmp_path), "--json", "--no-robustness", "--open-set", "--negatives", "200",
@@ -41,6 +60,12 @@ def test_train_rejector_then_evaluate_the_open_set(tmp_path):
     assert 0 <= report["mnist_test"]["ece"] <= 1 and report["mnist_test"]["n"] == 10_000
     assert (tmp_path / "figures" / "oscr.png").stat().st_size > 1000
     assert (tmp_path / "figures" / "reliability.png").stat().st_size > 1000
+
+
+def test_refit_names_a_folder_without_a_rejector(tmp_path):
+    result = run("scripts/train_rejector.py", "--refit", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert result.returncode != 0
+    assert str(tmp_path) in result.stderr and not (tmp_path / "out").exists()
 
 
 def test_train_rejector_names_a_folder_without_a_digit_model(tmp_path):
