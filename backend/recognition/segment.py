@@ -249,7 +249,9 @@ def joinable(blobs: list[Blob], height: float) -> bool:
                 return False
         left, right = min(left, blob.left), max(right, blob.right)
     span = max(b.right for b in blobs) - min(b.left for b in blobs)
-    return span <= MAX_PIECE * height
+    # a digit broken across its height (a 3 in two halves) is as tall as its pieces together, not as one piece
+    tall = max(b.bottom for b in blobs) - min(b.top for b in blobs)
+    return span <= MAX_PIECE * max(height, tall)
 
 
 def best_path(end: int, edges: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
