@@ -143,3 +143,13 @@ def test_a_digit_broken_across_its_height_is_joined_when_its_halves_outnumber_th
     _, blobs = connected_components(ink > 0.1)
     assert len(blobs) == 3 and sorted(b.height for b in blobs)[1] < 50, "the test's 3 must be two halves"
     assert read(ink, classify) == "63"
+
+
+def test_a_small_mark_that_is_no_digit_is_left_out_as_dirt(classify) -> None:
+    # a blot well above the specks' size (a few per cent of a digit's ink) between two digits
+    ink = write([(2, (20, 30, 50, 80)), (7, (140, 30, 50, 80))])
+    rows, cols = np.ogrid[: ink.shape[0], : ink.shape[1]]
+    ink = np.maximum(ink, ((rows - 100) ** 2 + (cols - 102) ** 2 <= 5**2).astype(float))
+    _, blobs = connected_components(ink > 0.1)
+    assert len(blobs) == 3, "the blot must be a mark of its own"
+    assert read(ink, classify) == "27"
