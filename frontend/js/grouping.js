@@ -8,9 +8,10 @@
 // columns, not ink, that decide. One exception: a 1 (a thin upright bar) written against a whole digit
 // overlaps its columns only at their edge, where no stroke of that digit stands, so a bar whose middle is
 // within EDGE of the other's width from its edge, beside a group nearly as tall, stays its own digit (a
-// 4's stem stands further in, a 1's flag or a 7's bar is not as tall). `fitGroup` places one group's strokes in the square ink grid the
-// preprocessing reads (its longer side FILL of the grid, the pen scaled to the group's size, as the
-// single-digit pad always did), so every digit is framed alike wherever and however small it was written.
+// 4's stem stands further in, a 1's flag or a 7's bar is not as tall). `fitGroup` places one group's
+// strokes in the square ink grid the preprocessing reads (its longer side FILL of the grid, the pen
+// scaled to the group's size, as the single-digit pad always did), so every digit is framed alike
+// wherever and however small it was written.
 // Leaves out drawing (pad.js) and the 28x28 maths (preprocess.js).
 
 export const OVERLAP = 0.4; // share of the narrower column range two strokes must share to be one digit
