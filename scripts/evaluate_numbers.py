@@ -4,6 +4,7 @@
     python scripts/evaluate_numbers.py                      # 1,000 numbers from the validation split
     python scripts/evaluate_numbers.py --split test --json  # the final figure, on the test set
     python scripts/evaluate_numbers.py --source strokes     # numbers drawn with the page's stroke digits
+    python scripts/evaluate_numbers.py --guesses --misses 20  # also scored with "?" as its best guess; miss kinds
 
 Each number has 2 to 8 digits, composed by backend/testing/numbers.py: from MNIST digits of the chosen
 split (the 5,000-image validation split by default; the test split only for the final figure), at a
@@ -11,7 +12,10 @@ random size per number, each digit a little bigger or smaller, slanted, on a dri
 gaps from touching to wide; or (--source strokes) from the stroke digits of backend/testing/strokes.py
 drawn with a round pen. Each is sent as a PNG (dark on light, or light on dark for every other one) to
 /predict/number of the app in this process (the ASGI app, no socket). Reports exact whole-number accuracy,
-per-digit accuracy, and the numbers with touching digits and the touching pairs apart.
+per-digit accuracy, and the numbers with touching digits and the touching pairs apart. --guesses scores
+the same readings once more with each "?" replaced by the network's best digit (reported apart, under
+"guessing": what the segmentation gets right whatever the rejector says); --misses N counts the misses by
+kind (backend/testing/numbers.miss_kind), with and without touching digits, and lists the first N.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from backend.nn.mnist import load_mnist
-from backend.testing.numbers import NumberScore, compose_number, png, stroke_number
+from backend.testing.numbers import MISS_KINDS, NumberScore, compose_number, miss_kind, png, stroke_number
 from backend.testing.service import serve_asgi, settings_for
 
 
@@ -44,16 +48,32 @@ def make_numbers(source: str, split: str, count: int, seed: int, data_dir: str |
 
 
 async def evaluate(args: argparse.Namespace) -> dict:
-    score = NumberScore()
+    score, guessing = NumberScore(), NumberScore()
+    kinds = {kind: {"touching": 0, "apart": 0} for kind in MISS_KINDS}
+    misses = []
     with tempfile.TemporaryDirectory() as tmp:
         async with serve_asgi(settings_for(Path(tmp))) as client:
             for k, number in enumerate(make_numbers(args.source, args.split, args.count, args.seed, args.data_dir)):
                 response = await client.post(
                     "/predict/number", content=png(number.ink, dark_on_light=k % 2 == 0), headers={"content-type": "image/png"}
                 )
-                read = response.json()["number"] if response.status_code == 200 else ""
+                body = response.json() if response.status_code == 200 else {"number": "", "digits": []}
+                read, guess = body["number"], "".join(str(d["digit"]) for d in body["digits"])
                 score.add(number, read)
-    return {"source": args.source, "split": args.split if args.source == "mnist" else None, "seed": args.seed, **score.report()}
+                guessing.add(number, guess)
+                kind = miss_kind(number.label, read, guess)
+                if kind is not None:
+                    kinds[kind]["touching" if any(number.touching) else "apart"] += 1
+                    misses.append(
+                        {"index": k, "label": number.label, "read": read, "guess": guess, "kind": kind, "touching": number.touching}
+                    )
+    report = {"source": args.source, "split": args.split if args.source == "mnist" else None, "seed": args.seed, **score.report()}
+    if args.guesses:
+        report["guessing"] = guessing.report()
+    if args.misses is not None:
+        report["miss_kinds"] = kinds
+        report["misses"] = misses[: args.misses]
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--count", type=int, default=1000, help="how many numbers")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DIR, else .data/mnist)")
+    p.add_argument("--guesses", action="store_true", help='also score each "?" as the best-guess digit (reported apart)')
+    p.add_argument("--misses", type=int, metavar="N", help="count the misses by kind and list the first N")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     os.environ.setdefault("LOG_LEVEL", "warning")
@@ -72,7 +94,14 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write("\n")
     else:
         for key, value in report.items():
-            sys.stdout.write(f"{key:34} {value}\n")
+            if key == "misses":
+                for miss in value:  # one line each: what was written, read and guessed, and which pairs touch
+                    touching = "".join("t" if t else "." for t in miss["touching"])
+                    sys.stdout.write(
+                        f"  miss {miss['index']:4} {miss['kind']:12} {miss['label']:>8} read {miss['read']:>9} guess {miss['guess']:>9} pairs {touching}\n"
+                    )
+            else:
+                sys.stdout.write(f"{key:34} {value}\n")
     return 0
 
 

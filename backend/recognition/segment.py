@@ -10,14 +10,17 @@ The steps:
      to about WORKING_HEIGHT; specks far smaller than the largest blob are dropped as dirt;
   2. candidates (segmentation by recognition): every run of up to MAX_BLOBS neighbouring blobs that
      could be one digit (a 5 and its lifted flag, a 4 drawn in two strokes, a broken stroke: blobs that
-     reach each other, and not two digit-tall blobs standing side by side), and inside every blob wider
+     reach each other, no wider together than their own joined height allows, and not two digit-tall
+     blobs standing side by side), and inside every blob wider
      than a digit, the column ranges between cut candidates (the low points of its column ink profile:
      touching digits). Each is framed with `preprocess.ink_to_mnist` and all are classified in ONE batch;
   3. choice: a dynamic programme keeps the reading whose pieces the network reads most confidently
      (sum of log-confidences, plus DIGITNESS_WEIGHT times log P(digit) when the open-set rejector is
      given: half a digit or two digits in one look like no digit), less a penalty per digit (one digit must read clearly worse than two to
      be split), per stroke a cut goes through, for a piece wider than this number's usual digit, and for
-     a stroke too short to be a digit on its own; first over blobs, then over cuts inside a blob.
+     a stroke too short to be a digit on its own; first over blobs, then over cuts inside a blob. A small
+     mark (short, with little ink) that reads as no digit alone or with its neighbours may be left out as
+     dirt, for DIRT_PENALTY.
 
 `classify` is any callable from pixels (N, 784) float32 to probabilities (N, 10): the served network in
 the service, `Model.predict_proba` in scripts and tests. The penalties were tuned on numbers composed
@@ -58,6 +61,8 @@ WIDE_PENALTY = 3.0
 CUT_PENALTY = 0.3  # log-score lost per stroke a cut goes through...
 CUT_EXTRA_PENALTY = 0.6  # ...and more for each stroke beyond the first
 MAX_CUTS = 6  # candidate cuts per blob, the lowest points of its column profile
+DIRT_AREA = 0.2  # a mark shorter than a fragment with less ink than this share of a usual digit's...
+DIRT_PENALTY = 1.0  # ...may be left out as dirt, for this log-score
 MAX_MARKS = 64  # more separate blobs than this (after dropping specks) is not a number: refused, it would only be slow
 DIGITNESS_WEIGHT = 2.0  # log P(digit) counts this much beside the log-confidence (a fragment or a pair looks "not a digit")
 WORKING_HEIGHT = 96  # taller ink is box-averaged down to about this height first: plenty for a 20 px digit
@@ -143,8 +148,15 @@ def segment_number(ink: np.ndarray, classify: Classify, digit_score: DigitScore 
 
     # first which blobs make each digit, then where to cut the blobs that hold several
     runs = {c.span: c.score(height, width) for c in candidates if c.cut is None}
+    # a small mark that reads as no digit on its own or with its neighbours is dirt, and left out
+    big = float(np.median([b.area for b in blobs if b.height >= TALL * height] or [max(b.area for b in blobs)]))
+    dirt = {(k, k + 1) for k, b in enumerate(blobs) if b.area < DIRT_AREA * big and b.height < FRAGMENT_HEIGHT * height}
+    dirt = {span for span in dirt if runs[span] < -DIRT_PENALTY}
+    runs.update({span: -DIRT_PENALTY for span in dirt})
     digits = []
     for first, last in best_path(len(blobs), runs):
+        if (first, last) in dirt:
+            continue
         whole = next(c for c in candidates if c.cut is None and c.span == (first, last))
         pieces = [c for c in candidates if c.cut is not None and c.span == (first, last)]
         chosen = [whole]
@@ -249,7 +261,9 @@ def joinable(blobs: list[Blob], height: float) -> bool:
                 return False
         left, right = min(left, blob.left), max(right, blob.right)
     span = max(b.right for b in blobs) - min(b.left for b in blobs)
-    return span <= MAX_PIECE * height
+    # a digit broken across its height (a 3 in two halves) is as tall as its pieces together, not as one piece
+    tall = max(b.bottom for b in blobs) - min(b.top for b in blobs)
+    return span <= MAX_PIECE * max(height, tall)
 
 
 def best_path(end: int, edges: dict[tuple[int, int], float]) -> list[tuple[int, int]]:

@@ -5,8 +5,10 @@ each digit a little bigger or smaller, one slant per number with a little jitter
 drifts, and gaps from touching (inks overlapping by a few pixels) to wide. `stroke_number` does the
 same with the stroke digits of strokes.py, drawn with a round pen (what the page sends, as a picture).
 Both report which neighbouring digits touch (their inks meet), so scores can be split by it.
-`png` encodes an ink array as a picture, dark on light by default. Leaves out scoring (the evaluation
-script does that) and anything about HTTP.
+`png` encodes an ink array as a picture, dark on light by default. `NumberScore` tallies readings
+against what was written, and `miss_kind` says how a miss went wrong (a "?", a wrong digit, a digit
+split in two or two read as one), so segmentation errors can be counted apart from the rejector's.
+Leaves out anything about HTTP (the evaluation script sends the pictures).
 """
 
 from __future__ import annotations
@@ -134,6 +136,22 @@ def _dilate(mask: np.ndarray) -> np.ndarray:
     wide[:, 1:] |= out[:, :-1]
     wide[:, :-1] |= out[:, 1:]
     return wide
+
+
+MISS_KINDS = ("unknown", "wrong digit", "too many", "too few")
+
+
+def miss_kind(label: str, read: str, guess: str) -> str | None:
+    """How a reading missed, or None when right. read has "?" for a piece judged not a digit; guess has
+    the network's best digit there instead. "unknown": the only faults are "?" on digits guessed right
+    (the rejector's call); "wrong digit": the right count of digits, one read wrong; "too many" / "too few":
+    the count is wrong (a digit cut in two, a broken digit left as two / touching digits read as one).
+    """
+    if read == label:
+        return None
+    if len(read) != len(label):
+        return "too many" if len(read) > len(label) else "too few"
+    return "unknown" if guess == label else "wrong digit"
 
 
 @dataclass

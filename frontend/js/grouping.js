@@ -5,12 +5,19 @@
 // columns (a 4's stem over its corner, a 5's flag over its body, a 7's bar): so strokes whose column
 // ranges overlap by more than OVERLAP of the narrower one belong to one digit, whatever order they were
 // drawn in and however the baseline drifts. Digits that nearly touch are still apart, since it is
-// columns, not ink, that decide. `fitGroup` places one group's strokes in the square ink grid the
-// preprocessing reads (its longer side FILL of the grid, the pen scaled to the group's size, as the
-// single-digit pad always did), so every digit is framed alike wherever and however small it was written.
+// columns, not ink, that decide. One exception: a 1 (a thin upright bar) written against a whole digit
+// overlaps its columns only at their edge, where no stroke of that digit stands, so a bar whose middle is
+// within EDGE of the other's width from its edge, beside a group nearly as tall, stays its own digit (a
+// 4's stem stands further in, a 1's flag or a 7's bar is not as tall). `fitGroup` places one group's
+// strokes in the square ink grid the preprocessing reads (its longer side FILL of the grid, the pen
+// scaled to the group's size, as the single-digit pad always did), so every digit is framed alike
+// wherever and however small it was written.
 // Leaves out drawing (pad.js) and the 28x28 maths (preprocess.js).
 
 export const OVERLAP = 0.4; // share of the narrower column range two strokes must share to be one digit
+export const THIN = 0.25; // a stroke no wider than this share of its height is an upright bar (a 1)...
+export const BESIDE_HEIGHT = 0.8; // ...beside a group at least this share of its height...
+export const EDGE = 0.15; // ...is apart from it unless its middle is this share of that group's width inside it
 export const FILL = 0.8; // a group's longer side, as a share of the ink grid
 // The network's pen follows the drawing's size, so a digit scaled to MNIST's 20 px box has about as
 // much ink as MNIST's own (measured per class) whether it was drawn large or small.
@@ -39,6 +46,16 @@ function overlapShare([a0, a1], [b0, b1], pen) {
   return shared / narrower;
 }
 
+/** Is `bar` (a group: columns, rows) a thin upright bar leaning on the edge of `other`, a digit of its own? */
+function barAtEdge(bar, other, pen) {
+  const [left, right] = bar.columns;
+  const height = bar.rows[1] - bar.rows[0];
+  if (right - left + pen > THIN * height || other.rows[1] - other.rows[0] < BESIDE_HEIGHT * height) return false;
+  const middle = (left + right) / 2;
+  const inside = Math.min(middle - other.columns[0], other.columns[1] - middle);
+  return inside < EDGE * (other.columns[1] - other.columns[0]);
+}
+
 /**
  * Strokes -> digits: arrays of stroke indices, one per digit, left to right (by the middle of their
  * columns); each array in drawing order. `pen` (pad units) widens every column range a little, so a
@@ -46,19 +63,20 @@ function overlapShare([a0, a1], [b0, b1], pen) {
  */
 export function groupStrokes(strokes, pen = MIN_PEN) {
   let groups = strokes.map((stroke, index) => {
-    const [left, , right] = boundsOf([stroke]);
-    return { members: [index], columns: [left, right] };
+    const [left, top, right, bottom] = boundsOf([stroke]);
+    return { members: [index], columns: [left, right], rows: [top, bottom] };
   });
   // join any two groups that overlap enough, until none do (joining widens a group: it may reach another)
   for (let joined = true; joined; ) {
     joined = false;
     outer: for (let i = 0; i < groups.length; i++) {
       for (let j = i + 1; j < groups.length; j++) {
-        if (overlapShare(groups[i].columns, groups[j].columns, pen) > OVERLAP) {
-          const [a, b] = [groups[i], groups[j]];
+        const [a, b] = [groups[i], groups[j]];
+        if (overlapShare(a.columns, b.columns, pen) > OVERLAP && !barAtEdge(a, b, pen) && !barAtEdge(b, a, pen)) {
           groups[i] = {
             members: [...a.members, ...b.members].sort((x, y) => x - y),
             columns: [Math.min(a.columns[0], b.columns[0]), Math.max(a.columns[1], b.columns[1])],
+            rows: [Math.min(a.rows[0], b.rows[0]), Math.max(a.rows[1], b.rows[1])],
           };
           groups.splice(j, 1);
           joined = true;

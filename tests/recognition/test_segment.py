@@ -9,7 +9,7 @@ from backend.nn.weights import load_model
 from backend.paths import MODEL_DIR
 from backend.recognition.preprocess import EmptyImageError
 from backend.recognition.segment import TooManyMarksError, connected_components, segment_number
-from backend.testing.strokes import DIGITS, line, rasterise
+from backend.testing.strokes import DIGITS, arc, line, rasterise
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +131,25 @@ def test_noise_is_refused_as_not_a_number(classify) -> None:
 def test_a_three_dimensional_array_is_refused() -> None:
     with pytest.raises(ValueError, match="2-D"):
         segment_number(np.zeros((4, 4, 3)), lambda pixels: pixels[:, :10])
+
+
+def test_a_digit_broken_across_its_height_is_joined_when_its_halves_outnumber_the_whole_digits(classify) -> None:
+    # a 3 whose halves were lifted apart: three blobs, two of them half-height, so the median blob height
+    # is a half's; the joined 3 must still fit as one digit by the halves' own height together
+    upper, lower = arc(0.46, 0.27, 0.34, 0.23, 205, 450), arc(0.46, 0.73, 0.4, 0.25, -90, 155)
+    shape = (140, 220)
+    halves = np.maximum(rasterise([upper], *shape, (90, 16, 84, 80), 4), rasterise([lower], *shape, (90, 28, 84, 80), 4))
+    ink = np.maximum(write([(6, (20, 30, 50, 80))], shape=shape), halves)
+    _, blobs = connected_components(ink > 0.1)
+    assert len(blobs) == 3 and sorted(b.height for b in blobs)[1] < 50, "the test's 3 must be two halves"
+    assert read(ink, classify) == "63"
+
+
+def test_a_small_mark_that_is_no_digit_is_left_out_as_dirt(classify) -> None:
+    # a blot well above the specks' size (a few per cent of a digit's ink) between two digits
+    ink = write([(2, (20, 30, 50, 80)), (7, (140, 30, 50, 80))])
+    rows, cols = np.ogrid[: ink.shape[0], : ink.shape[1]]
+    ink = np.maximum(ink, ((rows - 100) ** 2 + (cols - 102) ** 2 <= 5**2).astype(float))
+    _, blobs = connected_components(ink > 0.1)
+    assert len(blobs) == 3, "the blot must be a mark of its own"
+    assert read(ink, classify) == "27"

@@ -68,3 +68,17 @@ test("every sample digit is strokes of points inside its box", () => {
     assert.equal(groupStrokes(placed).length, 1, `sample ${digit} is one digit`);
   }
 });
+
+test("a thin 1 written against its neighbour's edge is its own digit, on either side", () => {
+  const three = at(SAMPLES[3], 0.3, 0.3, 0.2, 0.4);
+  const oneRight = at(SAMPLES[1], 0.445, 0.3, 0.05, 0.4); // its columns end on the 3's right edge (0.472)
+  const oneLeft = at(SAMPLES[1], 0.3, 0.3, 0.05, 0.4); // its columns start on the 3's left edge (0.32)
+  assert.deepEqual(groupStrokes([...three, ...oneRight]), [[0], [1]]);
+  assert.deepEqual(groupStrokes([...oneLeft, ...three]), [[0], [1]]);
+});
+
+test("a bar well inside a digit's columns, or much taller than it, still joins it", () => {
+  const four = [line(0.1, 0.3, 0.1, 0.55), line(0.1, 0.55, 0.3, 0.55), line(0.25, 0.3, 0.25, 0.7)]; // an open 4: stem 25% in from the right
+  const one = [line(0.52, 0.36, 0.56, 0.3), line(0.56, 0.3, 0.56, 0.7)]; // a 1's flag, then its stem at the flag's edge
+  assert.deepEqual(groupStrokes([...four, ...one]), [[0, 1, 2], [3, 4]]);
+});
