@@ -30,20 +30,19 @@ def test_pieces_are_framed_like_mnist_and_labelled_with_digits_of_the_set(digits
         assert abs(rows - 14) < 2.5 and abs(cols - 14) < 2.5
 
 
-def test_the_network_reads_the_labelled_digit_in_its_pieces(digits):
+@pytest.mark.parametrize(
+    "touching_only, n, seed, least_read",
+    [(False, 300, 1, 0.95), (True, 150, 2, 0.9)],
+    ids=["every kind of gap", "cut from touching digits"],
+)
+def test_the_network_reads_the_labelled_digit_in_its_pieces(digits, monkeypatch, touching_only, n, seed, least_read):
     images, labels = digits
+    if touching_only:
+        monkeypatch.setattr(pieces_module, "ALONE", 0.0)
+        monkeypatch.setattr(pieces_module, "TOUCHING", 1.0)
     model, _ = load_model(MODEL_DIR)
-    pieces, piece_labels = number_pieces(images, labels, 300, np.random.default_rng(1))
-    assert (model.predict_proba(pieces).argmax(axis=1) == piece_labels).mean() >= 0.95
-
-
-def test_pieces_cut_from_touching_digits_still_hold_their_digit(digits, monkeypatch):
-    images, labels = digits
-    monkeypatch.setattr(pieces_module, "ALONE", 0.0)
-    monkeypatch.setattr(pieces_module, "TOUCHING", 1.0)
-    model, _ = load_model(MODEL_DIR)
-    pieces, piece_labels = number_pieces(images, labels, 150, np.random.default_rng(2))
-    assert (model.predict_proba(pieces).argmax(axis=1) == piece_labels).mean() >= 0.9
+    pieces, piece_labels = number_pieces(images, labels, n, np.random.default_rng(seed))
+    assert (model.predict_proba(pieces).argmax(axis=1) == piece_labels).mean() >= least_read
 
 
 def test_a_piece_that_cannot_hold_enough_of_its_digit_is_not_kept(digits, monkeypatch):
