@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -41,8 +42,12 @@ PARENT_CHECK_S = 1.0
 
 
 def _end_with_parent(parent: int) -> None:
-    """The helper's initializer: a thread that ends the helper once its worker, pid `parent`, has gone (the
-    helper is then adopted by another process; it may be so already, if the worker died while it started)."""
+    """The helper's initializer: its worker alone decides when it ends. SIGINT is ignored (a terminal's
+    Ctrl-C reaches the whole process group; the worker then shuts the pool down, and the helper would
+    otherwise die mid-wait with a traceback and leave the pool's semaphores behind), and a thread ends
+    the helper once its worker, pid `parent`, has gone (the helper is then adopted by another process;
+    it may be so already, if the worker died while it started)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -219,7 +219,9 @@ class GuardedUvicornWorker(UvicornWorker):
 
         `kill -INT` (or -QUIT) to the manager alone makes gunicorn send each worker SIGQUIT. uvicorn-worker
         registers that signal on the event loop, but uvicorn's own signal capture leaves it unanswered, so
-        a worker sat out SHUTDOWN_TIMEOUT_S and was killed. Here SIGQUIT becomes the SIGINT that uvicorn
-        answers (in-flight requests finish; a second one forces the exit).
+        a worker sat out SHUTDOWN_TIMEOUT_S and was killed. Here SIGQUIT becomes the SIGTERM that uvicorn
+        answers (in-flight requests finish, then the app's shutdown runs). Not SIGINT: a terminal's Ctrl-C
+        has already sent the worker one, and uvicorn takes a second SIGINT as "force quit", which skips
+        the app's shutdown (the parse helper is then left to the resource tracker, which warns of leaks).
         """
-        signal.signal(signal.SIGQUIT, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+        signal.signal(signal.SIGQUIT, lambda *_: os.kill(os.getpid(), signal.SIGTERM))

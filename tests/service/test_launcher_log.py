@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 
 import pytest
 
 from backend.service.launcher import url_to_open
-from backend.testing.live_server import LiveServer
+from backend.testing.live_server import LiveServer, descendants
 
 
 @pytest.mark.parametrize(
@@ -40,3 +41,23 @@ def test_one_line_names_the_url_and_the_stop_is_clean(tmp_path, stop):
     assert "Listening at" not in log
     assert "Errno 9" not in log and "SIGKILL" not in log and "Traceback" not in log
     assert took < 5, f"the stop took {took:.1f} s:\n{log}"
+
+
+def test_ctrl_c_in_a_terminal_stops_every_process_without_a_traceback(tmp_path):
+    # a terminal's Ctrl-C sends SIGINT to the whole foreground process group: the manager, its workers and
+    # the workers' parsing helpers (and multiprocessing's resource trackers) all get it at once
+    server = LiveServer(workers=2, log_dir=tmp_path).start()
+    server.wait_for_workers(2)
+    server.wait_until_quiet()  # the helpers are up
+    group = descendants(server.pid)
+    assert len(group) > 3, group  # more than the manager and two workers: the helpers are in it
+    for pid in group:
+        os.kill(pid, signal.SIGINT)
+    status = server.process.wait(30)
+    time.sleep(1.5)  # the helpers end with their workers (offload.PARENT_CHECK_S)
+    log = server.log()
+    left = [pid for pid in group if os.path.exists(f"/proc/{pid}") and "zombie" not in open(f"/proc/{pid}/status").read()]
+    server.stop()
+    assert status == 0
+    assert "Traceback" not in log and "KeyboardInterrupt" not in log and "leaked" not in log, log
+    assert left == []
