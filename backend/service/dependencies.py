@@ -20,6 +20,7 @@ HTTPException, which each router's error boundary turns into its protocol's erro
 
 from __future__ import annotations
 
+import hmac
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -77,6 +78,19 @@ def chosen_slot(request: Request, model: str | None) -> Slot:
 
 async def get_chosen_slot(request: Request, model: ModelName = None) -> Slot:
     return chosen_slot(request, model)
+
+
+async def require_admin(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
+    """HTTPException 403 when ADMIN_TOKEN is unset, 401 unless the request carries it as a bearer token
+    (compared in constant time). For every admin route: reloads, V2 model control, the stored corrections."""
+    expected = settings.admin_token.get_secret_value()
+    if not expected:
+        raise HTTPException(403, "admin routes are off: start the server with ADMIN_TOKEN set to use them")
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        raise HTTPException(
+            401, "this route needs the admin token: Authorization: Bearer <ADMIN_TOKEN>", headers={"WWW-Authenticate": "Bearer"}
+        )
 
 
 async def get_feedback_store(request: Request) -> FeedbackStore:

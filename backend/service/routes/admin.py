@@ -1,7 +1,7 @@
 """POST /admin/reload: check the model folder now and swap in new weights (the same as the folder watch, at once).
 
 The caller must send `Authorization: Bearer <ADMIN_TOKEN>`; the token is compared in constant time.
-Without ADMIN_TOKEN set, the route (and V2's load call, which shares `require_admin`) answers 403. The
+Without ADMIN_TOKEN set, the route (and V2's load call: both use dependencies.require_admin) answers 403. The
 reload runs in the worker that received the call and answers what it did there; the other workers
 see the same files changed and follow within RELOAD_POLL_S (repository.py). What this module leaves
 out: the checks themselves (repository.py).
@@ -9,13 +9,12 @@ out: the checks themselves (repository.py).
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 
-from backend.service.dependencies import RepositoryDep, SettingsDep
+from backend.service.dependencies import RepositoryDep, SettingsDep, require_admin
 from backend.service.routes.common import json_response
 from backend.service.schemas import Message
 
@@ -27,16 +26,6 @@ class ReloadResult(BaseModel):
 
 
 router = APIRouter(tags=["admin"])
-
-
-async def require_admin(request: Request, settings: SettingsDep) -> None:
-    """HTTPException 403 when ADMIN_TOKEN is unset, 401 unless the request carries it as a bearer token."""
-    expected = settings.admin_token.get_secret_value()
-    if not expected:
-        raise HTTPException(403, "model control is off: start the server with ADMIN_TOKEN set to allow reloads")
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        raise HTTPException(401, "send Authorization: Bearer <ADMIN_TOKEN>", headers={"WWW-Authenticate": "Bearer"})
 
 
 @router.post(

@@ -13,7 +13,6 @@ the token is compared in constant time. Left out: parsing (feedback/request.py),
 
 from __future__ import annotations
 
-import hmac
 import logging
 import math
 from typing import Annotated
@@ -22,7 +21,15 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from backend.nn.shapes import N_INPUTS
-from backend.service.dependencies import FeedbackStoreDep, ModelDep, RateLimiterDep, SettingsDep, is_json, media_type, read_body
+from backend.service.dependencies import (
+    FeedbackStoreDep,
+    ModelDep,
+    RateLimiterDep,
+    is_json,
+    media_type,
+    read_body,
+    require_admin,
+)
 from backend.service.feedback.request import read_feedback
 from backend.service.feedback.store import StoreFull, StoreUnavailable
 from backend.service.routes.common import ERROR_RESPONSES, json_response
@@ -121,16 +128,6 @@ async def feedback_stats(store: FeedbackStoreDep) -> Response:
         return json_response(await anyio.to_thread.run_sync(store.stats))
     except StoreUnavailable as err:
         raise unavailable(err) from None
-
-
-async def require_admin(request: Request, settings: SettingsDep) -> None:
-    """401 unless `Authorization: Bearer <ADMIN_TOKEN>`; compared in constant time."""
-    expected = settings.admin_token.get_secret_value().encode()
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if not (expected and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)):
-        raise HTTPException(
-            401, "this route needs the admin token: Authorization: Bearer <ADMIN_TOKEN>", headers={"WWW-Authenticate": "Bearer"}
-        )
 
 
 @admin_router.get(

@@ -28,10 +28,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from backend.nn.shapes import N_CLASSES, N_INPUTS
 from backend.service.bodies import OCTET_STREAM, InferBody, InferBodyDep
-from backend.service.dependencies import HeavyWork, HeavyWorkDep, RepositoryDep, SettingsDep
+from backend.service.dependencies import HeavyWork, HeavyWorkDep, RepositoryDep, SettingsDep, require_admin
 from backend.service.errors import protocol_route
 from backend.service.repository import ModelRepository, UnknownModelError
-from backend.service.routes.admin import require_admin
 from backend.service.routes.common import json_response
 from backend.service.schemas import (
     EXAMPLE_PIXELS,
