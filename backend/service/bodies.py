@@ -25,7 +25,7 @@ from fastapi import Depends, HTTPException, Query, Request
 
 from backend.nn.shapes import N_INPUTS
 from backend.service.dependencies import BodyBudget, body_too_large, get_body_budget, get_settings, is_json, media_type
-from backend.service.payloads import PayloadError, error
+from backend.service.payloads import PayloadError, check_range, error
 from backend.service.settings import Settings
 
 OCTET_STREAM = "application/octet-stream"
@@ -124,18 +124,7 @@ def pixels_from_bytes(body: bytes, dtype: np.dtype, batch_max: int) -> np.ndarra
     if dtype == np.uint8:
         return values.astype(np.float32) / np.float32(255)
     images = values.astype(np.float32)
-    bad = ~(np.isfinite(images) & (images >= 0) & (images <= 1))
-    if bad.any():
-        row, col = (int(i) for i in np.argwhere(bad)[0])
-        raise PayloadError(
-            [
-                error(
-                    "value_error",
-                    ("body", row, col),
-                    f"pixel values must be in [0, 1], got {images[row, col]!r} (image {row}, pixel {col})",
-                )
-            ]
-        )
+    check_range(images, lambda index: ("body", *index))
     return images
 
 

@@ -16,6 +16,7 @@ from backend.nn.shapes import N_INPUTS
 from backend.service.payloads import (
     PayloadError,
     brief,
+    check_range,
     error,
     field_of,
     flat_to_matrix,
@@ -97,12 +98,7 @@ def binary_tensor(binary: bytes, size: Any, n_images: int, loc: tuple) -> np.nda
             [error("value_error", loc, f"the binary tensor data is {what}: {len(binary)} bytes after the JSON header, {size} expected")]
         )
     images = np.frombuffer(binary, dtype=FP32).reshape(n_images, N_INPUTS).astype(np.float32)
-    bad = ~(np.isfinite(images) & (images >= 0) & (images <= 1))
-    if bad.any():
-        row, col = (int(i) for i in np.argwhere(bad)[0])
-        raise PayloadError(
-            [error("value_error", (*loc, "data", row * N_INPUTS + col), f"pixel values must be in [0, 1], got {float(images[row, col])!r}")]
-        )
+    check_range(images, lambda index: (*loc, "data", index[0] * N_INPUTS + index[1]))  # the flat tensor's element
     return images
 
 
