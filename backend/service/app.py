@@ -19,13 +19,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 
 from backend.nn.weights import WeightsError
 from backend.service.dependencies import BodyBudget
 from backend.service.errors import install_default_handlers
+from backend.service.fast_lane import PredictFastLane
 from backend.service.feedback.ratelimit import TokenBuckets
 from backend.service.feedback.store import FeedbackStore, StoreUnavailable, database_url_for
 from backend.service.methods import add_method_fallbacks, frontend_mount
@@ -123,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     # add_middleware wraps what is there: the last added runs first on the way in
+    app.add_middleware(PredictFastLane, route=api_route(predict.router, "/predict", "POST"))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
@@ -132,6 +135,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     mount_frontend(app, settings)
     return app
+
+
+def api_route(router: APIRouter, path: str, method: str) -> APIRoute:
+    return next(route for route in router.routes if isinstance(route, APIRoute) and route.path == path and method in route.methods)
 
 
 def mount_frontend(app: FastAPI, settings: Settings) -> None:

@@ -78,6 +78,48 @@ def error_response(status: int, message: str) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
+class HeadWithBody:
+    """A response's view of its connection: the status line and headers wait for the body's first piece,
+    and both leave in one write.
+
+    uvicorn writes the head as soon as the app starts its answer and the body in a second write: two
+    TCP segments, two wake-ups of the client, twice the kernel's work per answer, for an answer that is
+    a few hundred bytes. A head whose body does not follow in the same turn of the event loop (a stream
+    that waits, a 100 Continue) still leaves at the end of that turn.
+    """
+
+    __slots__ = ("_transport", "_loop", "_held")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None  # None until the first write; then b"" once nothing is held
+
+    def write(self, data: bytes) -> None:
+        if self._held is None:
+            self._held = data
+            self._loop.call_soon(self.flush)
+            return
+        if self._held:
+            data, self._held = self._held + data, b""
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._held:
+            self._transport.write(self._held)
+        self._held = b""
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """HttpToolsProtocol that enforces `limits` (set on a subclass by guarded_worker)."""
 
@@ -183,7 +225,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._header_count > self.limits.max_headers:
             self._refuse(431, f"the request has {self._header_count} headers, over the limit of {self.limits.max_headers}")
             return
+        cycle = self.cycle
         super().on_headers_complete()
+        if self.cycle is not cycle:  # a new request (not an upgrade to another protocol)
+            self.cycle.transport = HeadWithBody(self.transport, self.loop)
         self._in_body = True
         self._body_started, self._body_bytes = self.loop.time(), 0
         self._arm(self.limits.body_timeout_s, self._body_timed_out)

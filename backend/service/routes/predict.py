@@ -5,7 +5,8 @@ than declaring a pydantic body: the checks are the same, the cost a fraction. A 
 PayloadError, which the app's error handlers (errors.py) turn into FastAPI's usual 422 {"detail": [{"loc", "msg", "type"}]}.
 Work that can take long (a big batch, decoding a photo) runs in the thread pool, so the event loop
 keeps answering other requests meanwhile. A single digit is quicker to compute than to hand over: it
-goes to the MicroBatcher (batcher.py), which runs concurrent single digits as one matrix.
+goes to the MicroBatcher (batcher.py), which runs concurrent single digits as one matrix. A plain
+/predict is answered before it reaches this module, by fast_lane.py, with the same calls.
 """
 
 from __future__ import annotations
@@ -64,9 +65,10 @@ def _batch_body_doc() -> dict[str, Any]:
     openapi_extra={**json_body(PredictRequest, {"pixels": EXAMPLE_PIXELS}), "parameters": [MODEL_PARAMETER]},
 )
 async def predict(request: Request) -> Response:
-    # the hot path of every drawing takes the body and the model by plain calls (what DigitJsonBody and
-    # ChosenSlot give the other routes): solving those as FastAPI dependencies cost more per request than
-    # the rest of the service's own work on a digit (README, "Figures behind the serving code's constants")
+    # A plain, well-formed request never gets here: fast_lane.PredictFastLane answers it by these same
+    # calls without the router. This route answers the rest (every error, a chunked body) and is what
+    # the API docs describe. It takes the body and the model by plain calls rather than as FastAPI
+    # dependencies (DigitJsonBody, ChosenSlot) for the same reason: less work per request.
     async with digit_json_body(request) as body:
         slot = chosen_slot(request, request.query_params.get("model"))
         pixels = read_pixels(body)
