@@ -23,7 +23,6 @@ does with the matrix.
 
 from __future__ import annotations
 
-import gc
 import logging
 import multiprocessing
 import os
@@ -104,7 +103,3 @@ class ParseHelper:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
-                # The pool's queues sit in reference cycles; their semaphores are unlinked only when those are
-                # collected. Collect now: the worker ends next by re-raising the signal that stopped it, which
-                # runs no finalizer, and the semaphores would be left to the tracker's warning.
-                gc.collect()

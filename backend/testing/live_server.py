@@ -116,6 +116,7 @@ class LiveServer:
         command: list[str] | None = None,
         port: int | None = None,
         log_dir: Path | None = None,
+        own_process_group: bool = False,
     ) -> None:
         self.port = port or free_port()
         self.url = f"http://{HOST}:{self.port}"
@@ -127,6 +128,9 @@ class LiveServer:
         self.log_path = Path(self._log.name)
         # another launcher, e.g. plain uvicorn (HOST and PORT are then only in the environment: pass them on)
         self.command = command or [sys.executable, "-m", "backend.serve"]
+        # a process group of its own, as a terminal gives a foreground job: os.killpg(server.pid, ...) then
+        # signals every process of the server at once, as Ctrl-C does
+        self.own_process_group = own_process_group
         self.process: subprocess.Popen[bytes] | None = None
         self._launched = 0.0
         self.startup_s: float | None = None
@@ -139,7 +143,14 @@ class LiveServer:
     def launch(self) -> LiveServer:
         """Start the process; do not wait for it."""
         self._launched = time.perf_counter()
-        self.process = subprocess.Popen(self.command, cwd=PROJECT_ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=self.own_process_group,
+        )
         return self
 
     def wait_ready(self, timeout_s: float = 60.0) -> float:
