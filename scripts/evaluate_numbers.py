@@ -5,6 +5,7 @@
     python scripts/evaluate_numbers.py --split test --json  # the final figure, on the test set
     python scripts/evaluate_numbers.py --source strokes     # numbers drawn with the page's stroke digits
     python scripts/evaluate_numbers.py --guesses --misses 20  # also scored with "?" as its best guess; miss kinds
+    python scripts/evaluate_numbers.py --marks              # numbers with one non-digit mark among the digits
 
 Each number has 2 to 8 digits, composed by backend/testing/numbers.py: from MNIST digits of the chosen
 split (the 5,000-image validation split by default; the test split only for the final figure), at a
@@ -16,6 +17,9 @@ per-digit accuracy, and the numbers with touching digits and the touching pairs 
 the same readings once more with each "?" replaced by the network's best digit (reported apart, under
 "guessing": what the segmentation gets right whatever the rejector says); --misses N counts the misses by
 kind (backend/testing/numbers.miss_kind), with and without touching digits, and lists the first N.
+--marks puts one non-digit drawing of the same split (negatives.make_negatives: letters, shapes, doodles,
+scribbles; not its digit pairs) in place of one digit of each number, and reports under "marks" the
+share of those numbers whose reading shows a "?" (a doodle in a row of digits must not pass as a digit).
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from backend.nn.mnist import load_mnist
-from backend.testing.numbers import MISS_KINDS, NumberScore, compose_number, miss_kind, png, stroke_number
+from backend.recognition.negatives import make_negatives
+from backend.testing.numbers import MARK, MISS_KINDS, NumberScore, compose_number, miss_kind, png, stroke_number
 from backend.testing.service import serve_asgi, settings_for
 
 
@@ -47,19 +52,40 @@ def make_numbers(source: str, split: str, count: int, seed: int, data_dir: str |
             yield compose_number(data.images[picked], data.labels[picked], rng)
 
 
+def make_marked_numbers(split: str, count: int, seed: int, data_dir: str | None):
+    """Numbers of 2 to 8 places, one of them a non-digit drawing of the split (its label "?"), the rest its digits."""
+    rng = np.random.default_rng(seed)
+    data = getattr(load_mnist(data_dir), split)
+    drawn = make_negatives(2 * count, split, seed, digits=data.images)
+    marks = drawn.images[drawn.kind_of() != "digit_pairs"]  # two digits side by side are rightly read as two digits
+    for _ in range(count):
+        length = int(rng.integers(2, 9))
+        picked = rng.choice(len(data), length - 1, replace=False)
+        at = int(rng.integers(length))
+        images = np.insert(data.images[picked], at, marks[rng.integers(len(marks))], axis=0)
+        yield compose_number(images, np.insert(data.labels[picked].astype(np.int64), at, MARK), rng)
+
+
 async def evaluate(args: argparse.Namespace) -> dict:
     score, guessing = NumberScore(), NumberScore()
     kinds = {kind: {"touching": 0, "apart": 0} for kind in MISS_KINDS}
     misses = []
+    marks_shown = 0
+    numbers = (
+        make_marked_numbers(args.split, args.count, args.seed, args.data_dir)
+        if args.marks
+        else make_numbers(args.source, args.split, args.count, args.seed, args.data_dir)
+    )
     with tempfile.TemporaryDirectory() as tmp:
         async with serve_asgi(settings_for(Path(tmp))) as client:
-            for k, number in enumerate(make_numbers(args.source, args.split, args.count, args.seed, args.data_dir)):
+            for k, number in enumerate(numbers):
                 response = await client.post(
                     "/predict/number", content=png(number.ink, dark_on_light=k % 2 == 0), headers={"content-type": "image/png"}
                 )
                 body = response.json() if response.status_code == 200 else {"number": "", "digits": []}
                 read, guess = body["number"], "".join(str(d["digit"]) for d in body["digits"])
                 score.add(number, read)
+                marks_shown += "?" in read
                 guessing.add(number, guess)
                 kind = miss_kind(number.label, read, guess)
                 if kind is not None:
@@ -68,6 +94,8 @@ async def evaluate(args: argparse.Namespace) -> dict:
                         {"index": k, "label": number.label, "read": read, "guess": guess, "kind": kind, "touching": number.touching}
                     )
     report = {"source": args.source, "split": args.split if args.source == "mnist" else None, "seed": args.seed, **score.report()}
+    if args.marks:
+        report["marks"] = {"numbers": args.count, "shown_as_unknown": round(marks_shown / args.count, 4)}
     if args.guesses:
         report["guessing"] = guessing.report()
     if args.misses is not None:
@@ -85,8 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DIR, else .data/mnist)")
     p.add_argument("--guesses", action="store_true", help='also score each "?" as the best-guess digit (reported apart)')
     p.add_argument("--misses", type=int, metavar="N", help="count the misses by kind and list the first N")
+    p.add_argument("--marks", action="store_true", help="one non-digit drawing among the digits of each number (MNIST source only)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
+    if args.marks and args.source != "mnist":
+        p.error("--marks composes numbers from MNIST digits: leave out --source strokes")
     os.environ.setdefault("LOG_LEVEL", "warning")
     report = asyncio.run(evaluate(args))
     if args.json:

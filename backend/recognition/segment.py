@@ -56,6 +56,7 @@ USUAL_ASPECT = 0.8  # a piece as wide as the usual digit counts as this wide for
 PIECE_MIN_HEIGHT = 0.65  # a piece cut from a blob must be at least this share of the blob's height
 MIN_PIECE = 0.12  # narrowest piece a cut may leave, in digit heights (a thin 1)
 MAX_PIECE = 1.3  # widest piece a cut may leave, in digit heights
+FLAG_SPAN = 2.5  # blobs with a stroke too short to be a digit (a 5's lifted flag reaching right) may join up to this many heights wide
 WIDE_FROM = 0.9  # pieces wider than this many of their heights lose WIDE_PENALTY per height beyond
 WIDE_PENALTY = 3.0
 CUT_PENALTY = 0.3  # log-score lost per stroke a cut goes through...
@@ -263,7 +264,9 @@ def joinable(blobs: list[Blob], height: float) -> bool:
     span = max(b.right for b in blobs) - min(b.left for b in blobs)
     # a digit broken across its height (a 3 in two halves) is as tall as its pieces together, not as one piece
     tall = max(b.bottom for b in blobs) - min(b.top for b in blobs)
-    return span <= MAX_PIECE * max(height, tall)
+    # a 5's flag written apart often reaches well past the body: the pair is wider than one digit's piece
+    widest = FLAG_SPAN if any(b.height < FRAGMENT_HEIGHT * height for b in blobs) else MAX_PIECE
+    return span <= widest * max(height, tall)
 
 
 def best_path(end: int, edges: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
