@@ -20,6 +20,10 @@ kind (backend/testing/numbers.miss_kind), with and without touching digits, and 
 --marks puts one non-digit drawing of the same split (negatives.make_negatives: letters, shapes, doodles,
 scribbles; not its digit pairs) in place of one digit of each number, and reports under "marks" the
 share of those numbers whose reading shows a "?" (a doodle in a row of digits must not pass as a digit).
+--looser P,C scores the readings once more (under "looser", and "looser_shown_as_unknown" with --marks)
+as if a digit of a number of two or more were accepted when the rejector's P(digit) >= P and its
+calibrated confidence >= C (the served rule's thresholds otherwise): P(digit) is recomputed here from the
+784 pixels the response returns, with the served weights of model_weights/. The service keeps its rule.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ from pathlib import Path
 import numpy as np
 
 from backend.nn.mnist import load_mnist
+from backend.paths import MODEL_DIR
 from backend.recognition.negatives import make_negatives
+from backend.service.served_model import ServedModel, load_served_model
 from backend.testing.numbers import MARK, MISS_KINDS, NumberScore, compose_number, miss_kind, png, stroke_number
 from backend.testing.service import serve_asgi, settings_for
 
@@ -66,11 +72,27 @@ def make_marked_numbers(split: str, count: int, seed: int, data_dir: str | None)
         yield compose_number(images, np.insert(data.labels[picked].astype(np.int64), at, MARK), rng)
 
 
+def looser_reading(digits: list[dict], served: ServedModel, p_digit: float, confidence: float) -> str:
+    """The number as read with a digit of a number of two or more accepted at P(digit) >= p_digit and confidence >= confidence."""
+    if len(digits) < 2:
+        return "".join(str(d["digit"]) if d["is_digit"] else "?" for d in digits)
+    pixels = np.array([d["pixels"] for d in digits], dtype=np.float32)  # (n, 784), exactly what the network was given
+    open_set = served.open_set
+    assert open_set is not None, "the served model has no rejector"
+    hidden = served.model.predict_proba_and_hidden(pixels)[1] if open_set.needs_hidden else None
+    scores = open_set.digit_scores(pixels, hidden)
+    enough_ink = pixels.sum(axis=1) >= open_set.min_ink
+    accepted = [d["is_digit"] or (s >= p_digit and d["confidence"] >= confidence and ink) for d, s, ink in zip(digits, scores, enough_ink)]
+    return "".join(str(d["digit"]) if ok else "?" for d, ok in zip(digits, accepted))
+
+
 async def evaluate(args: argparse.Namespace) -> dict:
     score, guessing = NumberScore(), NumberScore()
     kinds = {kind: {"touching": 0, "apart": 0} for kind in MISS_KINDS}
     misses = []
-    marks_shown = 0
+    marks_shown = looser_shown = 0
+    looser = NumberScore()
+    served = load_served_model(MODEL_DIR) if args.looser else None
     numbers = (
         make_marked_numbers(args.split, args.count, args.seed, args.data_dir)
         if args.marks
@@ -86,6 +108,10 @@ async def evaluate(args: argparse.Namespace) -> dict:
                 read, guess = body["number"], "".join(str(d["digit"]) for d in body["digits"])
                 score.add(number, read)
                 marks_shown += "?" in read
+                if served is not None:
+                    loose = looser_reading(body["digits"], served, *args.looser)
+                    looser.add(number, loose)
+                    looser_shown += "?" in loose
                 guessing.add(number, guess)
                 kind = miss_kind(number.label, read, guess)
                 if kind is not None:
@@ -96,12 +122,27 @@ async def evaluate(args: argparse.Namespace) -> dict:
     report = {"source": args.source, "split": args.split if args.source == "mnist" else None, "seed": args.seed, **score.report()}
     if args.marks:
         report["marks"] = {"numbers": args.count, "shown_as_unknown": round(marks_shown / args.count, 4)}
+        if args.looser:
+            report["marks"]["looser_shown_as_unknown"] = round(looser_shown / args.count, 4)
+    if args.looser:
+        report["looser"] = {"p_digit": args.looser[0], "confidence": args.looser[1], **looser.report()}
     if args.guesses:
         report["guessing"] = guessing.report()
     if args.misses is not None:
         report["miss_kinds"] = kinds
         report["misses"] = misses[: args.misses]
     return report
+
+
+def thresholds(text: str) -> tuple[float, float]:
+    """ "0.05,0.5" -> (0.05, 0.5): a P(digit) and a confidence threshold, each in [0, 1]."""
+    try:
+        p_digit, confidence = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected two numbers P,C such as 0.05,0.5, got {text!r}") from None
+    if not (0 <= p_digit <= 1 and 0 <= confidence <= 1):
+        raise argparse.ArgumentTypeError(f"P and C must be in [0, 1], got {text!r}")
+    return p_digit, confidence
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--guesses", action="store_true", help='also score each "?" as the best-guess digit (reported apart)')
     p.add_argument("--misses", type=int, metavar="N", help="count the misses by kind and list the first N")
     p.add_argument("--marks", action="store_true", help="one non-digit drawing among the digits of each number (MNIST source only)")
+    p.add_argument("--looser", type=thresholds, metavar="P,C", help="also score with a looser rule for digits of numbers (reported apart)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     if args.marks and args.source != "mnist":

@@ -10,7 +10,8 @@ The steps:
      to about WORKING_HEIGHT; specks far smaller than the largest blob are dropped as dirt;
   2. candidates (segmentation by recognition): every run of up to MAX_BLOBS neighbouring blobs that
      could be one digit (a 5 and its lifted flag, a 4 drawn in two strokes, a broken stroke: blobs that
-     reach each other, no wider together than their own joined height allows, and not two digit-tall
+     reach each other, no wider together than their own joined height allows (a stroke too short to be
+     a digit, such as a 5's flag written apart, may reach further), and not two digit-tall
      blobs standing side by side), and inside every blob wider
      than a digit, the column ranges between cut candidates (the low points of its column ink profile:
      touching digits). Each is framed with `preprocess.ink_to_mnist` and all are classified in ONE batch;
