@@ -66,7 +66,7 @@ MAX_CUTS = 6  # candidate cuts per blob, the lowest points of its column profile
 DIRT_AREA = 0.2  # a mark shorter than a fragment with less ink than this share of a usual digit's...
 DIRT_PENALTY = 1.0  # ...may be left out as dirt, for this log-score
 MAX_MARKS = 64  # more separate blobs than this (after dropping specks) is not a number: refused, it would only be slow
-DIGITNESS_WEIGHT = 2.0  # log P(digit) counts this much beside the log-confidence (a fragment or a pair looks "not a digit")
+DIGITNESS_WEIGHT = 4.0  # log P(digit) counts this much beside the log-confidence (a fragment or a pair looks "not a digit")
 WORKING_HEIGHT = 96  # taller ink is box-averaged down to about this height first: plenty for a 20 px digit
 
 
