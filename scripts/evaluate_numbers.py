@@ -5,6 +5,7 @@
     python scripts/evaluate_numbers.py --split test --json  # the final figure, on the test set
     python scripts/evaluate_numbers.py --source strokes     # numbers drawn with the page's stroke digits
     python scripts/evaluate_numbers.py --guesses --misses 20  # also scored with "?" as its best guess; miss kinds
+    python scripts/evaluate_numbers.py --marks              # numbers with one non-digit mark among the digits
 
 Each number has 2 to 8 digits, composed by backend/testing/numbers.py: from MNIST digits of the chosen
 split (the 5,000-image validation split by default; the test split only for the final figure), at a
@@ -16,6 +17,13 @@ per-digit accuracy, and the numbers with touching digits and the touching pairs 
 the same readings once more with each "?" replaced by the network's best digit (reported apart, under
 "guessing": what the segmentation gets right whatever the rejector says); --misses N counts the misses by
 kind (backend/testing/numbers.miss_kind), with and without touching digits, and lists the first N.
+--marks puts one non-digit drawing of the same split (negatives.make_negatives: letters, shapes, doodles,
+scribbles; not its digit pairs) in place of one digit of each number, and reports under "marks" the
+share of those numbers whose reading shows a "?" (a doodle in a row of digits must not pass as a digit).
+--looser P,C scores the readings once more (under "looser", and "looser_shown_as_unknown" with --marks)
+as if a digit of a number of two or more were accepted when the rejector's P(digit) >= P and its
+calibrated confidence >= C (the served rule's thresholds otherwise): P(digit) is recomputed here from the
+784 pixels the response returns, with the served weights of model_weights/. The service keeps its rule.
 """
 
 from __future__ import annotations
@@ -31,7 +39,10 @@ from pathlib import Path
 import numpy as np
 
 from backend.nn.mnist import load_mnist
-from backend.testing.numbers import MISS_KINDS, NumberScore, compose_number, miss_kind, png, stroke_number
+from backend.paths import MODEL_DIR
+from backend.recognition.negatives import make_negatives
+from backend.service.served_model import ServedModel, load_served_model
+from backend.testing.numbers import MARK, MISS_KINDS, NumberScore, compose_number, miss_kind, png, stroke_number
 from backend.testing.service import serve_asgi, settings_for
 
 
@@ -47,19 +58,60 @@ def make_numbers(source: str, split: str, count: int, seed: int, data_dir: str |
             yield compose_number(data.images[picked], data.labels[picked], rng)
 
 
+def make_marked_numbers(split: str, count: int, seed: int, data_dir: str | None):
+    """Numbers of 2 to 8 places, one of them a non-digit drawing of the split (its label "?"), the rest its digits."""
+    rng = np.random.default_rng(seed)
+    data = getattr(load_mnist(data_dir), split)
+    drawn = make_negatives(2 * count, split, seed, digits=data.images)
+    marks = drawn.images[drawn.kind_of() != "digit_pairs"]  # two digits side by side are rightly read as two digits
+    for _ in range(count):
+        length = int(rng.integers(2, 9))
+        picked = rng.choice(len(data), length - 1, replace=False)
+        at = int(rng.integers(length))
+        images = np.insert(data.images[picked], at, marks[rng.integers(len(marks))], axis=0)
+        yield compose_number(images, np.insert(data.labels[picked].astype(np.int64), at, MARK), rng)
+
+
+def looser_reading(digits: list[dict], served: ServedModel, p_digit: float, confidence: float) -> str:
+    """The number as read with a digit of a number of two or more accepted at P(digit) >= p_digit and confidence >= confidence."""
+    if len(digits) < 2:
+        return "".join(str(d["digit"]) if d["is_digit"] else "?" for d in digits)
+    pixels = np.array([d["pixels"] for d in digits], dtype=np.float32)  # (n, 784), exactly what the network was given
+    open_set = served.open_set
+    assert open_set is not None, "the served model has no rejector"
+    hidden = served.model.predict_proba_and_hidden(pixels)[1] if open_set.needs_hidden else None
+    scores = open_set.digit_scores(pixels, hidden)
+    enough_ink = pixels.sum(axis=1) >= open_set.min_ink
+    accepted = [d["is_digit"] or (s >= p_digit and d["confidence"] >= confidence and ink) for d, s, ink in zip(digits, scores, enough_ink)]
+    return "".join(str(d["digit"]) if ok else "?" for d, ok in zip(digits, accepted))
+
+
 async def evaluate(args: argparse.Namespace) -> dict:
     score, guessing = NumberScore(), NumberScore()
     kinds = {kind: {"touching": 0, "apart": 0} for kind in MISS_KINDS}
     misses = []
+    marks_shown = looser_shown = 0
+    looser = NumberScore()
+    served = load_served_model(MODEL_DIR) if args.looser else None
+    numbers = (
+        make_marked_numbers(args.split, args.count, args.seed, args.data_dir)
+        if args.marks
+        else make_numbers(args.source, args.split, args.count, args.seed, args.data_dir)
+    )
     with tempfile.TemporaryDirectory() as tmp:
         async with serve_asgi(settings_for(Path(tmp))) as client:
-            for k, number in enumerate(make_numbers(args.source, args.split, args.count, args.seed, args.data_dir)):
+            for k, number in enumerate(numbers):
                 response = await client.post(
                     "/predict/number", content=png(number.ink, dark_on_light=k % 2 == 0), headers={"content-type": "image/png"}
                 )
                 body = response.json() if response.status_code == 200 else {"number": "", "digits": []}
                 read, guess = body["number"], "".join(str(d["digit"]) for d in body["digits"])
                 score.add(number, read)
+                marks_shown += "?" in read
+                if served is not None:
+                    loose = looser_reading(body["digits"], served, *args.looser)
+                    looser.add(number, loose)
+                    looser_shown += "?" in loose
                 guessing.add(number, guess)
                 kind = miss_kind(number.label, read, guess)
                 if kind is not None:
@@ -68,12 +120,29 @@ async def evaluate(args: argparse.Namespace) -> dict:
                         {"index": k, "label": number.label, "read": read, "guess": guess, "kind": kind, "touching": number.touching}
                     )
     report = {"source": args.source, "split": args.split if args.source == "mnist" else None, "seed": args.seed, **score.report()}
+    if args.marks:
+        report["marks"] = {"numbers": args.count, "shown_as_unknown": round(marks_shown / args.count, 4)}
+        if args.looser:
+            report["marks"]["looser_shown_as_unknown"] = round(looser_shown / args.count, 4)
+    if args.looser:
+        report["looser"] = {"p_digit": args.looser[0], "confidence": args.looser[1], **looser.report()}
     if args.guesses:
         report["guessing"] = guessing.report()
     if args.misses is not None:
         report["miss_kinds"] = kinds
         report["misses"] = misses[: args.misses]
     return report
+
+
+def thresholds(text: str) -> tuple[float, float]:
+    """ "0.05,0.5" -> (0.05, 0.5): a P(digit) and a confidence threshold, each in [0, 1]."""
+    try:
+        p_digit, confidence = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected two numbers P,C such as 0.05,0.5, got {text!r}") from None
+    if not (0 <= p_digit <= 1 and 0 <= confidence <= 1):
+        raise argparse.ArgumentTypeError(f"P and C must be in [0, 1], got {text!r}")
+    return p_digit, confidence
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,8 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DIR, else .data/mnist)")
     p.add_argument("--guesses", action="store_true", help='also score each "?" as the best-guess digit (reported apart)')
     p.add_argument("--misses", type=int, metavar="N", help="count the misses by kind and list the first N")
+    p.add_argument("--marks", action="store_true", help="one non-digit drawing among the digits of each number (MNIST source only)")
+    p.add_argument("--looser", type=thresholds, metavar="P,C", help="also score with a looser rule for digits of numbers (reported apart)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
+    if args.marks and args.source != "mnist":
+        p.error("--marks composes numbers from MNIST digits: leave out --source strokes")
     os.environ.setdefault("LOG_LEVEL", "warning")
     report = asyncio.run(evaluate(args))
     if args.json:

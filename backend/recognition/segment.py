@@ -10,7 +10,8 @@ The steps:
      to about WORKING_HEIGHT; specks far smaller than the largest blob are dropped as dirt;
   2. candidates (segmentation by recognition): every run of up to MAX_BLOBS neighbouring blobs that
      could be one digit (a 5 and its lifted flag, a 4 drawn in two strokes, a broken stroke: blobs that
-     reach each other, no wider together than their own joined height allows, and not two digit-tall
+     reach each other, no wider together than their own joined height allows (a stroke too short to be
+     a digit, such as a 5's flag written apart, may reach further), and not two digit-tall
      blobs standing side by side), and inside every blob wider
      than a digit, the column ranges between cut candidates (the low points of its column ink profile:
      touching digits). Each is framed with `preprocess.ink_to_mnist` and all are classified in ONE batch;
@@ -56,6 +57,7 @@ USUAL_ASPECT = 0.8  # a piece as wide as the usual digit counts as this wide for
 PIECE_MIN_HEIGHT = 0.65  # a piece cut from a blob must be at least this share of the blob's height
 MIN_PIECE = 0.12  # narrowest piece a cut may leave, in digit heights (a thin 1)
 MAX_PIECE = 1.3  # widest piece a cut may leave, in digit heights
+FLAG_SPAN = 2.5  # blobs with a stroke too short to be a digit (a 5's lifted flag reaching right) may join up to this many heights wide
 WIDE_FROM = 0.9  # pieces wider than this many of their heights lose WIDE_PENALTY per height beyond
 WIDE_PENALTY = 3.0
 CUT_PENALTY = 0.3  # log-score lost per stroke a cut goes through...
@@ -64,7 +66,7 @@ MAX_CUTS = 6  # candidate cuts per blob, the lowest points of its column profile
 DIRT_AREA = 0.2  # a mark shorter than a fragment with less ink than this share of a usual digit's...
 DIRT_PENALTY = 1.0  # ...may be left out as dirt, for this log-score
 MAX_MARKS = 64  # more separate blobs than this (after dropping specks) is not a number: refused, it would only be slow
-DIGITNESS_WEIGHT = 2.0  # log P(digit) counts this much beside the log-confidence (a fragment or a pair looks "not a digit")
+DIGITNESS_WEIGHT = 4.0  # log P(digit) counts this much beside the log-confidence (a fragment or a pair looks "not a digit")
 WORKING_HEIGHT = 96  # taller ink is box-averaged down to about this height first: plenty for a 20 px digit
 
 
@@ -263,7 +265,9 @@ def joinable(blobs: list[Blob], height: float) -> bool:
     span = max(b.right for b in blobs) - min(b.left for b in blobs)
     # a digit broken across its height (a 3 in two halves) is as tall as its pieces together, not as one piece
     tall = max(b.bottom for b in blobs) - min(b.top for b in blobs)
-    return span <= MAX_PIECE * max(height, tall)
+    # a 5's flag written apart often reaches well past the body: the pair is wider than one digit's piece
+    widest = FLAG_SPAN if any(b.height < FRAGMENT_HEIGHT * height for b in blobs) else MAX_PIECE
+    return span <= widest * max(height, tall)
 
 
 def best_path(end: int, edges: dict[tuple[int, int], float]) -> list[tuple[int, int]]:

@@ -26,6 +26,7 @@ from backend.testing.strokes import DIGITS, rasterise
 
 GAPS = {"touching": (-0.08, -0.01), "close": (0.02, 0.12), "wide": (0.15, 0.6)}  # in digit heights
 GAP_SHARES = {"touching": 0.1, "close": 0.4, "wide": 0.5}
+MARK = -1  # compose_number's label for a picture that is no digit (a doodle in a row of digits): "?" in the number's label
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ class ComposedNumber:
 
 
 def compose_number(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> ComposedNumber:
-    """MNIST digits images (N, 784) in [0, 1] with their labels (N,) -> one handwritten-looking number."""
+    """MNIST digits images (N, 784) in [0, 1] with their labels (N,) -> one handwritten-looking number.
+
+    A label MARK says its image is no digit (it stands as "?" in the number's label)."""
     height = rng.uniform(28, 90)  # ink height of a digit, in px
     slant = rng.uniform(-0.3, 0.3)  # shear: x moves by slant * height over a digit's height
     digits = []
@@ -49,7 +52,7 @@ def compose_number(images: np.ndarray, labels: np.ndarray, rng: np.random.Genera
         crop = grid[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
         scale = height * rng.uniform(0.85, 1.15) / crop.shape[0]
         digits.append(_warp(crop, scale, slant + rng.uniform(-0.08, 0.08)))
-    return _lay_out(digits, "".join(str(int(d)) for d in labels), height, rng)
+    return _lay_out(digits, "".join("?" if d == MARK else str(int(d)) for d in labels), height, rng)
 
 
 def stroke_number(label: str, rng: np.random.Generator) -> ComposedNumber:

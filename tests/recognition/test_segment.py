@@ -153,3 +153,18 @@ def test_a_small_mark_that_is_no_digit_is_left_out_as_dirt(classify) -> None:
     _, blobs = connected_components(ink > 0.1)
     assert len(blobs) == 3, "the blot must be a mark of its own"
     assert read(ink, classify) == "27"
+
+
+def test_a_lifted_flag_reaching_far_past_its_five_is_joined_to_it(classify) -> None:
+    # a 5 whose flag was written apart and long, reaching well right of the body: together they are
+    # wider than any one digit's piece, yet the flag alone is no digit
+    five_body, _ = DIGITS[5]
+    shape = (140, 320)
+    ink = write([(6, (20, 30, 50, 80))], shape=shape)
+    ink = np.maximum(ink, rasterise([five_body], *shape, (110, 30, 50, 80), 4))
+    ink = np.maximum(ink, rasterise([line((0.0, 0.5), (1.0, 0.45))], *shape, (124, 18, 120, 10), 4))
+    _, blobs = connected_components(ink > 0.1)
+    assert len(blobs) == 3, "the flag must be apart from the body"
+    flag = max(blobs, key=lambda b: b.right)
+    assert flag.right - 110 > 1.3 * 90, "the 5 and its flag must be wider than a digit's widest piece"
+    assert read(ink, classify) == "65"

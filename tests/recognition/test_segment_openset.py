@@ -38,3 +38,13 @@ def test_one_wide_digit_is_not_cut_in_two_by_the_rejector(parts, digit) -> None:
     model, open_set = parts
     ink = rasterise(DIGITS[digit], 200, 300, (40, 30, 150, 130), 7)  # wider than its height's usual digit
     assert read(ink, model, open_set) == str(digit)
+
+
+@pytest.mark.parametrize(("label", "gap"), [("56", -20), ("21", -16)])
+def test_a_deeply_touching_pair_the_network_reads_as_one_digit_is_split_by_the_rejector(parts, label, gap) -> None:
+    # run far into each other, the pair reads as one fairly confident digit (an 8, a 2): only P(digit),
+    # weighed well above the confidence, tells that the whole is no digit and its pieces are
+    model, open_set = parts
+    ink = written_number(label, shape=(200, 300), gap=gap)
+    assert len(read(ink, model, None)) == 1
+    assert read(ink, model, open_set) == label

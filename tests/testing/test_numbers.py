@@ -1,10 +1,13 @@
-"""backend/testing/numbers.py: how a reading of a number missed (miss_kind), which the evaluation counts."""
+"""backend/testing/numbers.py: how a reading of a number missed (miss_kind), which the evaluation counts, and
+numbers composed with a non-digit mark among their digits (compose_number's MARK)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from backend.testing.numbers import MISS_KINDS, miss_kind
+from backend.nn.shapes import IMAGE_SIDE, N_INPUTS
+from backend.testing.numbers import MARK, MISS_KINDS, compose_number, miss_kind
 
 
 def test_a_right_reading_is_no_miss() -> None:
@@ -25,3 +28,25 @@ def test_a_right_reading_is_no_miss() -> None:
 def test_each_kind_of_miss_is_told_apart(read: str, guess: str, kind: str) -> None:
     assert kind in MISS_KINDS
     assert miss_kind("2026", read, guess) == kind
+
+
+def square(side: int) -> np.ndarray:
+    """(784,) an outlined square of `side` pixels in the 28x28 grid: ink that no label says is a digit."""
+    grid = np.zeros((IMAGE_SIDE, IMAGE_SIDE), dtype=np.float32)
+    top = (IMAGE_SIDE - side) // 2
+    grid[top : top + side, top : top + side] = 1.0
+    grid[top + 2 : top + side - 2, top + 2 : top + side - 2] = 0.0
+    return grid.reshape(N_INPUTS)
+
+
+def test_a_mark_among_the_digits_stands_as_a_question_mark_in_the_label() -> None:
+    images = np.stack([square(20), square(16), square(12)])
+    number = compose_number(images, np.array([7, MARK, 3]), np.random.default_rng(0))
+    assert number.label == "7?3"
+    assert number.ink.max() > 0.5 and len(number.touching) == 2
+
+
+def test_without_a_mark_the_label_is_the_digits() -> None:
+    images = np.stack([square(20), square(16)])
+    number = compose_number(images, np.array([0, 9], dtype=np.uint8), np.random.default_rng(0))
+    assert number.label == "09"

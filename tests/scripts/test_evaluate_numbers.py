@@ -1,0 +1,44 @@
+"""scripts/evaluate_numbers.py: numbers with a non-digit mark among the digits (--marks), and the readings
+scored again with a looser rule for digits of numbers (--looser), through the real /predict/number."""
+
+import json
+import subprocess
+import sys
+
+from backend.paths import PROJECT_ROOT
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "scripts/evaluate_numbers.py", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_marked_numbers_are_counted_and_a_looser_rule_shows_fewer_question_marks() -> None:
+    done = run("--marks", "--count", "12", "--looser", "0,0", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    marks = report["marks"]
+    assert marks["numbers"] == 12
+    # every number holds a mark, so "?" is in every label: a reading is exact only with a "?" in it
+    assert report["exact_accuracy"] <= marks["shown_as_unknown"]
+    # accepting every piece of a number with ink can only take "?"s away
+    assert marks["looser_shown_as_unknown"] <= marks["shown_as_unknown"]
+    assert report["looser"]["p_digit"] == 0 and report["looser"]["confidence"] == 0
+
+
+def test_a_looser_rule_never_reads_fewer_plain_numbers_right() -> None:
+    done = run("--count", "12", "--looser", "0,0", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert "marks" not in report
+    assert report["looser"]["exact_accuracy"] >= report["exact_accuracy"]
+
+
+def test_thresholds_out_of_range_and_marks_of_stroke_numbers_are_refused() -> None:
+    bad = run("--looser", "2,0.5")
+    assert bad.returncode == 2 and "must be in [0, 1]" in bad.stderr
+    garbled = run("--looser", "0.1")
+    assert garbled.returncode == 2 and "expected two numbers P,C" in garbled.stderr
+    strokes = run("--marks", "--source", "strokes")
+    assert strokes.returncode == 2 and "--marks composes numbers from MNIST digits" in strokes.stderr
