@@ -18,11 +18,11 @@ route, and the page's static files.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import HTTPException
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.service.dependencies import DIGIT_BODY_MAX_BYTES, is_json
@@ -35,7 +35,7 @@ PATH = "/predict"
 class PredictFastLane:
     """ASGI middleware: answers the plain POST /predict itself (see the module docstring), passes the rest on."""
 
-    def __init__(self, app: ASGIApp, route: Any) -> None:
+    def __init__(self, app: ASGIApp, route: APIRoute) -> None:
         self.app = app
         self.route = route  # the APIRoute of POST /predict, for the metrics' label and the route's own rules
 
@@ -44,7 +44,7 @@ class PredictFastLane:
             await self.app(scope, receive, send)
             return
         models: ModelRepository = scope["app"].state.models
-        slot = chosen_slot(models, scope["query_string"])
+        slot = slot_asked_for(models, scope["query_string"])
         declared = declared_json_length(scope["headers"])
         if slot is None or declared is None:
             await self.app(scope, receive, send)
@@ -72,7 +72,7 @@ class PredictFastLane:
         await send({"type": "http.response.body", "body": answer})
 
 
-def chosen_slot(models: ModelRepository, query_string: bytes) -> Slot | None:
+def slot_asked_for(models: ModelRepository, query_string: bytes) -> Slot | None:
     """The model asked for: the default without a query, the one `?model=NAME` names; None for any other query."""
     if not query_string:
         return models.slot(models.default_name)
