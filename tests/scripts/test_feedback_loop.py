@@ -107,3 +107,32 @@ def test_fine_tuning_refuses_a_missing_corrections_file(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "nope.npz: no such corrections file" in result.stderr
     assert not (tmp_path / "m").exists()
+
+
+def test_fine_tuning_with_drawn_digits_mixes_them_in_and_scores_the_validation_splits(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    small = ["--preset", "fast", "--no-augment", "--train-limit", "2000", "--quiet", "--epochs", "1", "--seed", "3"]
+    trained = run("scripts/train.py", *small, "--layers", "32", "--out", str(base))
+    assert trained.returncode == 0, trained.stderr
+
+    tuned = tmp_path / "tuned"
+    args = ["--init-from", str(base), "--drawn-digits", "200", "--drawn-repeat", "3", "--drawn-validation", "100", "--out", str(tuned)]
+    result = run("scripts/train.py", *small, *args)
+    assert result.returncode == 0, result.stderr
+    assert "drawn digits: 200 trained on (x3)" in result.stdout
+    _, card = load_model(tuned)
+    report = card["drawn_digits"]
+    assert report["trained_on"] == 200 and report["repeat"] == 3 and report["split"] == "train"
+    assert card["data"]["train_images"] == 2000 + 200 * 3  # mixed into training only
+    assert report["validation_drawn"] == 100
+    assert 0.1 <= report["validation_drawn_accuracy"] <= 1 and 0 <= report["validation_drawn_accuracy_before"] <= 1
+    # the model learnt from them: on the drawn digits of another split it does better than the MNIST-only start
+    assert report["validation_drawn_accuracy"] > report["validation_drawn_accuracy_before"]
+
+
+def test_drawn_digits_are_no_part_of_a_plain_training(tmp_path: Path) -> None:
+    result = run("scripts/train.py", "--preset", "fast", "--no-augment", "--train-limit", "1000", "--quiet", "--epochs", "1",
+                 "--layers", "16", "--out", str(tmp_path / "m"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    _, card = load_model(tmp_path / "m")
+    assert card["drawn_digits"] is None and card["data"]["train_images"] == 1000
