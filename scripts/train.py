@@ -171,6 +171,14 @@ class Progress:
         )
 
 
+def mixed_in(split: Split, images: np.ndarray, labels: np.ndarray, repeat: int) -> Split:
+    """split with images (N, 784) and labels (N,) appended `repeat` times (extra examples join training only)."""
+    return Split(
+        np.concatenate([split.images, np.tile(images.astype(split.images.dtype), (repeat, 1))]),
+        np.concatenate([split.labels, np.tile(labels.astype(split.labels.dtype), repeat)]),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = build_config(args)
@@ -196,10 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     if corrections is not None:
         to_train, held_out = split_held_out(corrections, args.corrections_held_out)
         repeat = max(1, args.corrections_repeat)
-        train_split = Split(
-            np.concatenate([train_split.images, np.tile(to_train.inputs().astype(train_split.images.dtype), (repeat, 1))]),
-            np.concatenate([train_split.labels, np.tile(to_train.labels.astype(train_split.labels.dtype), repeat)]),
-        )
+        train_split = mixed_in(train_split, to_train.inputs(), to_train.labels, repeat)
         corrections_report = {
             "file": str(args.corrections),
             "sha256": digest_of(args.corrections),
@@ -213,10 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.drawn_digits:
         drawn, drawn_labels = make_drawn_digits(args.drawn_digits, "train", config.seed)
         repeat = max(1, args.drawn_repeat)
-        train_split = Split(
-            np.concatenate([train_split.images, np.tile(drawn.astype(train_split.images.dtype), (repeat, 1))]),
-            np.concatenate([train_split.labels, np.tile(drawn_labels.astype(train_split.labels.dtype), repeat)]),
-        )
+        train_split = mixed_in(train_split, drawn, drawn_labels, repeat)
         drawn_report = {"trained_on": len(drawn_labels), "repeat": repeat, "split": "train"}
         print(f"drawn digits: {len(drawn_labels)} trained on (x{repeat})", flush=True)
     progress = Progress(config, args.quiet)
