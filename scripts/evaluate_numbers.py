@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -41,6 +42,7 @@ import numpy as np
 from backend.nn.mnist import load_mnist
 from backend.paths import MODEL_DIR
 from backend.recognition.negatives import make_negatives
+from backend.recognition.openset import OpenSet
 from backend.service.served_model import ServedModel, load_served_model
 from backend.testing.numbers import MARK, MISS_KINDS, NumberScore, compose_number, miss_kind, png, stroke_number
 from backend.testing.service import serve_asgi, settings_for
@@ -72,18 +74,21 @@ def make_marked_numbers(split: str, count: int, seed: int, data_dir: str | None)
         yield compose_number(images, np.insert(data.labels[picked].astype(np.int64), at, MARK), rng)
 
 
-def looser_reading(digits: list[dict], served: ServedModel, p_digit: float, confidence: float) -> str:
-    """The number as read with a digit of a number of two or more accepted at P(digit) >= p_digit and confidence >= confidence."""
+def looser_rule(served: ServedModel, p_digit: float, confidence: float) -> OpenSet:
+    """The served rejector with the thresholds of --looser in place of its own."""
+    assert served.open_set is not None, "the served model has no rejector"
+    return dataclasses.replace(served.open_set, threshold=p_digit, min_confidence=confidence)
+
+
+def looser_reading(digits: list[dict], served: ServedModel, looser: OpenSet) -> str:
+    """The number as read when a digit of a number of two or more is also accepted by the `looser` rule."""
     if len(digits) < 2:
         return "".join(str(d["digit"]) if d["is_digit"] else "?" for d in digits)
     pixels = np.array([d["pixels"] for d in digits], dtype=np.float32)  # (n, 784), exactly what the network was given
-    open_set = served.open_set
-    assert open_set is not None, "the served model has no rejector"
-    hidden = served.model.predict_proba_and_hidden(pixels)[1] if open_set.needs_hidden else None
-    scores = open_set.digit_scores(pixels, hidden)
-    enough_ink = pixels.sum(axis=1) >= open_set.min_ink
-    accepted = [d["is_digit"] or (s >= p_digit and d["confidence"] >= confidence and ink) for d, s, ink in zip(digits, scores, enough_ink)]
-    return "".join(str(d["digit"]) if ok else "?" for d, ok in zip(digits, accepted))
+    calibrated = np.array([d["probabilities"] for d in digits], dtype=np.float32)  # (n, 10), as answered
+    hidden = served.model.predict_proba_and_hidden(pixels)[1] if looser.needs_hidden else None
+    accepted = looser.is_digit(pixels, calibrated, hidden)
+    return "".join(str(d["digit"]) if d["is_digit"] or ok else "?" for d, ok in zip(digits, accepted))
 
 
 async def evaluate(args: argparse.Namespace) -> dict:
@@ -93,6 +98,7 @@ async def evaluate(args: argparse.Namespace) -> dict:
     marks_shown = looser_shown = 0
     looser = NumberScore()
     served = load_served_model(MODEL_DIR) if args.looser else None
+    looser_open_set = looser_rule(served, *args.looser) if served is not None else None
     numbers = (
         make_marked_numbers(args.split, args.count, args.seed, args.data_dir)
         if args.marks
@@ -109,7 +115,7 @@ async def evaluate(args: argparse.Namespace) -> dict:
                 score.add(number, read)
                 marks_shown += "?" in read
                 if served is not None:
-                    loose = looser_reading(body["digits"], served, *args.looser)
+                    loose = looser_reading(body["digits"], served, looser_open_set)
                     looser.add(number, loose)
                     looser_shown += "?" in loose
                 guessing.add(number, guess)
