@@ -152,8 +152,9 @@ def choose_thresholds(
     """(threshold, min_confidence) from validation data only: digits (M, 784) with their labels (M,), drawn
     digits (D, 784) and digits cut out of numbers (P, 784)."""
     sets = ((mnist_validation, recipe.keep_mnist), (drawn_validation, recipe.keep_drawn), (pieces_validation, recipe.keep_pieces))
-    scores = [rejector.predict_proba(features_of(recipe.inputs, model, x))[:, DIGIT] for x, _ in sets if len(x)]
-    threshold = float(min(np.quantile(s, 1 - keep) for s, (_, keep) in zip(scores, (pair for pair in sets if len(pair[0])))))
+    kept = [(x, keep) for x, keep in sets if len(x)]  # an empty set keeps nothing to choose by
+    scores = [rejector.predict_proba(features_of(recipe.inputs, model, x))[:, DIGIT] for x, _ in kept]
+    threshold = float(min(np.quantile(s, 1 - keep) for s, (_, keep) in zip(scores, kept)))
     calibrated = OpenSet(temperature, rejector, threshold, 0.0, inputs=recipe.inputs).calibrate(model.predict_proba(mnist_validation))
     return threshold, confidence_floor(scores[0] >= threshold, calibrated, labels, recipe.accuracy_target, recipe.accept_target)
 
