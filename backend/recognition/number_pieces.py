@@ -50,12 +50,12 @@ def _piece(images: np.ndarray, target: int, rng: np.random.Generator) -> np.ndar
     height = rng.uniform(28, 90)
     slant = rng.uniform(-0.3, 0.3)
     if rng.random() < ALONE:
-        return ink_to_mnist(_written(images[target], height, slant, rng))
+        return ink_to_mnist(written_digit(images[target], height, slant, rng))
     left_n = int(rng.integers(0, 2)) if rng.random() < 0.5 else 1
     right_n = 1 if left_n == 0 else int(rng.integers(0, 2))
     order = [int(i) for i in rng.integers(len(images), size=left_n)] + [target] + [int(i) for i in rng.integers(len(images), size=right_n)]
     at = left_n
-    inks = [_written(images[i], height, slant, rng) for i in order]
+    inks = [written_digit(images[i], height, slant, rng) for i in order]
     touching = rng.random() < TOUCHING
     layers = _lay_out(inks, height, touching, rng)
     ink = np.max(layers, axis=0)
@@ -86,8 +86,10 @@ def _piece(images: np.ndarray, target: int, rng: np.random.Generator) -> np.ndar
     return good[int(rng.integers(len(good)))].pixels
 
 
-def _written(image: np.ndarray, height: float, slant: float, rng: np.random.Generator) -> np.ndarray:
-    """A digit (784,) cropped to its ink, scaled to about `height` px tall and leaned by `slant` (+- a little)."""
+def written_digit(image: np.ndarray, height: float, slant: float, rng: np.random.Generator) -> np.ndarray:
+    """A digit (784,) cropped to its ink, scaled to about `height` px tall (+-15%) and leaned by `slant`
+    (+-0.08; top to the right when positive): ink (h, w) in [0, 1], as a hand writes it within a number.
+    Also what backend/testing/numbers.py composes its numbers from."""
     grid = image.reshape(IMAGE_SIDE, IMAGE_SIDE)
     rows = np.flatnonzero((grid > INK_THRESHOLD).any(axis=1))
     cols = np.flatnonzero((grid > INK_THRESHOLD).any(axis=0))
@@ -98,6 +100,7 @@ def _written(image: np.ndarray, height: float, slant: float, rng: np.random.Gene
     lean = lean_by * out_h
     out_w = max(1, round(crop.shape[1] * scale + abs(lean))) + 1
     shift = -lean if lean < 0 else 0.0
+    # output (x, y) reads source ((x - lean_by * (out_h - y) - shift) / scale, y / scale)
     coefficients = (1 / scale, lean_by / scale, (-lean - shift) / scale, 0.0, 1 / scale, 0.0)
     warped = Image.fromarray(crop.astype(np.float32), "F").transform(
         (out_w, out_h), Image.Transform.AFFINE, coefficients, resample=Image.Resampling.BILINEAR

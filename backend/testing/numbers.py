@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from backend.nn.shapes import IMAGE_SIDE
+from backend.recognition.number_pieces import written_digit
 from backend.recognition.preprocess import INK_THRESHOLD
 from backend.testing.strokes import DIGITS, rasterise
 
@@ -44,14 +44,7 @@ def compose_number(images: np.ndarray, labels: np.ndarray, rng: np.random.Genera
     A label MARK says its image is no digit (it stands as "?" in the number's label)."""
     height = rng.uniform(28, 90)  # ink height of a digit, in px
     slant = rng.uniform(-0.3, 0.3)  # shear: x moves by slant * height over a digit's height
-    digits = []
-    for image in images:
-        grid = image.reshape(IMAGE_SIDE, IMAGE_SIDE)
-        rows = np.flatnonzero((grid > INK_THRESHOLD).any(axis=1))
-        cols = np.flatnonzero((grid > INK_THRESHOLD).any(axis=0))
-        crop = grid[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-        scale = height * rng.uniform(0.85, 1.15) / crop.shape[0]
-        digits.append(_warp(crop, scale, slant + rng.uniform(-0.08, 0.08)))
+    digits = [written_digit(image, height, slant, rng) for image in images]
     return _lay_out(digits, "".join("?" if d == MARK else str(int(d)) for d in labels), height, rng)
 
 
@@ -87,19 +80,6 @@ def png(ink: np.ndarray, dark_on_light: bool = True) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.round(gray * 255).astype(np.uint8), "L").save(buffer, "PNG")
     return buffer.getvalue()
-
-
-def _warp(crop: np.ndarray, scale: float, slant: float) -> np.ndarray:
-    """Scale a digit (h, w) by `scale` and lean it by `slant` (top to the right when positive), bilinear."""
-    out_h = max(1, round(crop.shape[0] * scale))
-    lean = slant * out_h
-    out_w = max(1, round(crop.shape[1] * scale + abs(lean))) + 1
-    shift = -lean if lean < 0 else 0.0
-    # output (x, y) reads source ((x - slant * (out_h - y) - shift) / scale, y / scale)
-    coefficients = (1 / scale, slant / scale, (-lean - shift) / scale, 0.0, 1 / scale, 0.0)
-    source = Image.fromarray(crop.astype(np.float32), "F")
-    warped = source.transform((out_w, out_h), Image.Transform.AFFINE, coefficients, resample=Image.Resampling.BILINEAR)
-    return np.clip(np.asarray(warped, dtype=np.float64), 0.0, 1.0)
 
 
 def _lay_out(digits: list[np.ndarray], label: str, height: float, rng: np.random.Generator) -> ComposedNumber:
