@@ -181,10 +181,9 @@ def write_charts(report: dict[str, Any], folder: Path) -> list[Path]:
             for split, style in (("train", "-"), ("validation", "--")):
                 values = [h[f"{split}_{quantity}"] for h in preset["history"] if h["member"] == 0]
                 ax.plot(epochs, values, style, label=split)
-            ax.set_title(
-                f"{preset['preset']}: {quantity} ({preset['cost']} cost)" if quantity == "loss" else f"{preset['preset']}: {quantity}"
-            )
-            ax.set_xlabel("epoch")
+            name = preset["preset"] + (" (its fine-tune)" if preset.get("parent") else "")
+            ax.set_title(f"{name}: {quantity} ({preset['cost']} cost)" if quantity == "loss" else f"{name}: {quantity}")
+            ax.set_xlabel("epoch" if not preset.get("parent") else "epoch of the fine-tune")
             ax.grid(alpha=0.3)
             ax.legend()
     missing = [p["preset"] for p in report["presets"] if not p["history"]]

@@ -23,7 +23,7 @@ share of those numbers whose reading shows a "?" (a doodle in a row of digits mu
 --looser P,C scores the readings once more (under "looser", and "looser_shown_as_unknown" with --marks)
 as if a digit of a number of two or more were accepted when the rejector's P(digit) >= P and its
 calibrated confidence >= C (the served rule's thresholds otherwise): P(digit) is recomputed here from the
-784 pixels the response returns, with the served weights of model_weights/. The service keeps its rule.
+784 pixels the response returns, with the served weights (--weights, default model_weights/). The service keeps its rule.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from backend.nn.mnist import load_mnist
+from backend.nn.weights import WeightsError, load_model
 from backend.paths import MODEL_DIR
 from backend.recognition.negatives import make_negatives
 from backend.recognition.openset import OpenSet
@@ -97,7 +98,7 @@ async def evaluate(args: argparse.Namespace) -> dict:
     misses = []
     marks_shown = looser_shown = 0
     looser = NumberScore()
-    served = load_served_model(MODEL_DIR) if args.looser else None
+    served = load_served_model(args.weights) if args.looser else None
     looser_open_set = looser_rule(served, *args.looser) if served is not None else None
     numbers = (
         make_marked_numbers(args.split, args.count, args.seed, args.data_dir)
@@ -105,7 +106,7 @@ async def evaluate(args: argparse.Namespace) -> dict:
         else make_numbers(args.source, args.split, args.count, args.seed, args.data_dir)
     )
     with tempfile.TemporaryDirectory() as tmp:
-        async with serve_asgi(settings_for(Path(tmp))) as client:
+        async with serve_asgi(settings_for(Path(tmp), model_dir=args.weights)) as client:
             for k, number in enumerate(numbers):
                 response = await client.post(
                     "/predict/number", content=png(number.ink, dark_on_light=k % 2 == 0), headers={"content-type": "image/png"}
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--count", type=int, default=1000, help="how many numbers")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DIR, else .data/mnist)")
+    p.add_argument("--weights", type=Path, default=MODEL_DIR, help="the model repository to serve (default: model_weights/)")
     p.add_argument("--guesses", action="store_true", help='also score each "?" as the best-guess digit (reported apart)')
     p.add_argument("--misses", type=int, metavar="N", help="count the misses by kind and list the first N")
     p.add_argument("--marks", action="store_true", help="one non-digit drawing among the digits of each number (MNIST source only)")
@@ -166,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.marks and args.source != "mnist":
         p.error("--marks composes numbers from MNIST digits: leave out --source strokes")
+    try:  # refused here with the file and the problem, not as 1,000 failed requests
+        load_model(args.weights)
+    except WeightsError as err:
+        p.error(f"--weights: {err}")
     os.environ.setdefault("LOG_LEVEL", "warning")
     report = asyncio.run(evaluate(args))
     if args.json:

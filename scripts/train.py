@@ -10,7 +10,8 @@
     python scripts/train.py --init-from model_weights --drawn-digits 6000 --drawn-repeat 5 --epochs 4 --lr 0.003 --out /tmp/drawn
                                                  # fine-tune with digits drawn as pen strokes or in fonts mixed in
 
-Every field of the recipe can be overridden by a flag; --help lists them.
+Every field of the recipe can be overridden by a flag; --help lists them. A fine-tune (--init-from) keeps
+under `parent` in its card the model it started from: its id, command, epochs and accuracy.
 
 Drawn digits (--drawn-digits N) are made anew from the TRAIN split's strokes and fonts
 (negatives.make_drawn_digits) and join the training data --drawn-repeat times; the card reports the
@@ -187,9 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     except CorrectionsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    initial = None
+    initial, parent = None, None
     if args.init_from:
-        initial, _ = load_model(args.init_from)
+        initial, initial_card = load_model(args.init_from)
+        parent = lineage(initial_card)
         config = dataclasses.replace(config, network=initial.members[0].config, ensemble=len(initial.members))
     print(
         f"preset {args.preset}: {config.network.layer_sizes} {config.network.activation}, {config.cost}, "
@@ -252,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": config.seed,
         "data": {"files_sha256": data.hashes, "train_images": len(train_split), "validation_images": len(data.validation)},
         "fine_tuned_from": None if initial is None else str(args.init_from),
+        "parent": parent,
         "corrections": corrections_report,
         "drawn_digits": drawn_report,
         "best_epochs": result.best_epochs,
@@ -269,6 +272,12 @@ def main(argv: list[str] | None = None) -> int:
         f"training {result.seconds:.0f}s  -> {card_path.parent}"
     )
     return 0
+
+
+def lineage(card: dict) -> dict:
+    """What a fine-tune started from, so its card still says how the weights were first trained."""
+    keys = ("name", "model_id", "command", "trained_as", "parent", "validation_accuracy", "test_accuracy", "training_wall_time_s")
+    return {key: card[key] for key in keys if key in card} | {"epochs": (card.get("training") or {}).get("epochs")}
 
 
 def history_rows(history: list[EpochReport]) -> list[dict]:

@@ -56,7 +56,15 @@ def preset_summary(card: dict[str, Any]) -> dict[str, Any]:
         "history": card.get("history"),
         "history_measured": card.get("history_measured"),
         "command": card.get("command"),
+        "parent": parent_summary(card.get("parent")),
     }
+
+
+def parent_summary(parent: dict[str, Any] | None) -> dict[str, Any] | None:
+    """For a fine-tuned model, the training it started from (scripts/train.py --init-from writes `parent`)."""
+    if not parent:
+        return None
+    return {key: parent.get(key) for key in ("model_id", "epochs", "training_wall_time_s", "validation_accuracy", "test_accuracy")}
 
 
 def mistakes(model: Model, images: np.ndarray, labels: np.ndarray) -> list[dict[str, Any]]:

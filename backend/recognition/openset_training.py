@@ -54,7 +54,7 @@ class RejectorRecipe:
     validation_drawn_digits: int = 2_000
     fresh_share: float = 0.15  # of each epoch's positives: digits cut out of numbers, made for that epoch
     validation_number_pieces: int = 2_000
-    keep_mnist: float = 0.995
+    keep_mnist: float = 0.994  # the shipped point: 0.995 let 1.2 points more validation non-digits through (README)
     keep_drawn: float = 0.985
     keep_pieces: float = 0.98
     accuracy_target: float = 0.998  # on accepted validation digits: the bar is 99.7%, with a margin

@@ -24,6 +24,7 @@ function element(tag, attributes = {}, text = "") {
 }
 
 const orDash = (value, show = String) => (value === null || value === undefined ? "–" : show(value));
+const duration = (s) => (s < 120 ? `${s.toFixed(0)} s` : `${(s / 60).toFixed(0)} min`);
 
 function presetCard(preset) {
   const card = element("article", { class: "preset", "data-testid": "preset", "data-preset": preset.preset });
@@ -37,8 +38,13 @@ function presetCard(preset) {
     ["Parameters", orDash(preset.n_parameters, (n) => n.toLocaleString("en")), "parameters"],
     ["Validation accuracy", orDash(preset.validation_accuracy, percent), "validation-accuracy"],
     ["Test accuracy", orDash(preset.test_accuracy, percent), "test-accuracy"],
-    ["Training time", orDash(preset.training_wall_time_s, (s) => (s < 120 ? `${s.toFixed(0)} s` : `${(s / 60).toFixed(0)} min`)), "training-time"],
+    ["Training time", orDash(preset.training_wall_time_s, duration), "training-time"],
   ];
+  if (preset.parent) {
+    // a fine-tune's own epochs and time are its last step: say what it started from
+    const from = preset.parent;
+    facts.push(["Fine-tuned from", `${orDash(from.model_id)}: ${orDash(from.epochs)} epochs, ${orDash(from.training_wall_time_s, duration)}`, "parent"]);
+  }
   const list = element("dl");
   for (const [name, value, id] of facts) {
     const row = element("div");

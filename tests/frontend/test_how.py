@@ -33,6 +33,10 @@ def check_how(page: Page, watch: PageWatch) -> None:
         expect(preset.locator("[data-fact=validation-accuracy]")).to_have_text(percent(card["validation_accuracy"]))
         expect(preset.locator("[data-fact=parameters]")).to_have_text(f"{card['n_parameters']:,}")
         expect(preset.locator("[data-fact=layers]")).to_contain_text(" → ".join(map(str, card["members"][0]["layer_sizes"])))
+        if card.get("parent"):  # a fine-tune says what it started from
+            expect(preset.locator("[data-fact=parent]")).to_contain_text(f"{card['parent']['model_id']}: {card['parent']['epochs']} epochs")
+        else:
+            expect(preset.locator("[data-fact=parent]")).to_have_count(0)
         curves = page.locator(f"[data-testid=preset-curves][data-preset={name}]")
         if card.get("history"):
             epochs = [row for row in card["history"] if row["member"] == 0]

@@ -37,6 +37,15 @@ def test_a_summary_copies_the_cards_figures_and_history():
 def test_a_card_without_history_says_none_rather_than_inventing_one():
     summary = preset_summary({"name": "old", "members": [{}]})
     assert summary["history"] is None and summary["test_accuracy"] is None and summary["epochs"] is None
+    assert summary["parent"] is None  # not a fine-tune
+
+
+def test_a_fine_tunes_summary_names_what_it_started_from():
+    parent = {"model_id": "mlp-0123456789ab", "command": "python scripts/train.py", "epochs": 250, "training_wall_time_s": 6423.2}
+    summary = preset_summary({"name": "tuned", "members": [{}], "training": {"epochs": 8}, "parent": parent})
+    assert summary["epochs"] == 8  # the fine-tune's own
+    assert summary["parent"]["model_id"] == "mlp-0123456789ab" and summary["parent"]["epochs"] == 250
+    assert summary["parent"]["training_wall_time_s"] == 6423.2 and "command" not in summary["parent"]
 
 
 def test_mistakes_are_the_wrong_answers_most_confident_first(mnist_data):
@@ -69,4 +78,6 @@ def test_the_committed_page_data_matches_the_committed_cards():
     assert data["test_confusion"] == shipped["test_confusion"]
     wrong = sum(count for t, row in enumerate(shipped["test_confusion"]) for a, count in enumerate(row) if t != a)
     assert len(data["mistakes"]) == wrong and data["test_images"] == 10000
-    assert [p["history"] is not None for p in data["presets"]] == [True, True, False]  # classic and fast retrained with it
+    # classic and fast were retrained with a history; best's is its fine-tune's, and it names the ensemble it started from
+    assert [p["history"] is not None for p in data["presets"]] == [True, True, True]
+    assert [p["parent"] is not None for p in data["presets"]] == [False, False, True]

@@ -35,6 +35,17 @@ def test_a_looser_rule_never_reads_fewer_plain_numbers_right() -> None:
     assert report["looser"]["exact_accuracy"] >= report["exact_accuracy"]
 
 
+def test_numbers_are_read_by_the_weights_asked_for(tmp_path) -> None:
+    classic = run("--count", "20", "--weights", str(PROJECT_ROOT / "model_weights" / "classic"), "--json")
+    assert classic.returncode == 0, classic.stderr
+    shipped = run("--count", "20", "--json")
+    assert shipped.returncode == 0, shipped.stderr
+    # the same 20 numbers (seed 0) read by the textbook 784-30-10 network: more of its digits are wrong
+    assert json.loads(classic.stdout)["digit_accuracy"] < json.loads(shipped.stdout)["digit_accuracy"]
+    missing = run("--weights", str(tmp_path))
+    assert missing.returncode == 2 and f"--weights: {tmp_path / 'model.json'}" in missing.stderr
+
+
 def test_thresholds_out_of_range_and_marks_of_stroke_numbers_are_refused() -> None:
     bad = run("--looser", "2,0.5")
     assert bad.returncode == 2 and "must be in [0, 1]" in bad.stderr

@@ -96,6 +96,8 @@ def test_fine_tuning_starts_from_the_saved_model_and_keeps_a_held_out_part(tmp_p
         np.testing.assert_allclose(old, new, atol=1e-6)
     report = card["corrections"]
     assert card["fine_tuned_from"] == str(base)
+    _, base_card = load_model(base)
+    assert card["parent"]["model_id"] == base_card["model_id"] and card["parent"]["command"] == base_card["command"]
     assert report["trained_on"] + report["held_out"] == 300 and 30 < report["held_out"] < 90
     assert report["held_out_accuracy"] == report["held_out_accuracy_before"]
     assert card["data"]["train_images"] == 2000 + report["trained_on"] * report["repeat"]  # mixed into training only
