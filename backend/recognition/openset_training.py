@@ -43,7 +43,7 @@ DIGIT, NOT_DIGIT = 0, 1  # the rejector's two outputs
 class RejectorRecipe:
     inputs: str = HIDDEN
     hidden: tuple[int, ...] = (128,)
-    epochs: int = 18
+    epochs: int = 36
     per_class: int = 30_000  # images of each class per epoch, drawn afresh from the pool
     batch_size: int = 128
     learning_rate: float = 1e-3

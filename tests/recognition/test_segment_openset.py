@@ -59,4 +59,4 @@ def test_most_pairs_run_deeply_into_each_other_are_split_when_confidence_alone_r
             read_as_one += 1
             split += read(ink, model, open_set) == label
     assert read_as_one >= 30  # a common case, not a contrived one (64 with the shipped model)
-    assert split >= 0.6 * read_as_one  # 45 of 64 with the shipped pair, 49 of 65 with the one before
+    assert split >= 0.6 * read_as_one  # 44 of 64 with the shipped pair, 49 of 65 with the one before
