@@ -6,10 +6,10 @@
 
 Each request goes through the whole ASGI application (create_app: middleware, routing, the route, the
 micro-batcher, the served model; a plain /predict is answered by fast_lane.py before the router) with
-its lifespan run around it, as uvicorn would call it, but with the request handed over in memory. So it isolates what the app adds from what uvicorn and the kernel
-add (scripts/bench_serve.py measures the real server end to end). /predict bodies are MNIST test digits,
-cycled; the model alone (ServedModel.predict on the same digits) is timed too, so that the difference
-is the app's plumbing for one digit. Times are CPU time (time.process_time), one BLAS thread.
+its lifespan run around it, as uvicorn would call it, but with the request handed over in memory. So it
+isolates what the app adds from what uvicorn and the kernel add (scripts/bench_serve.py measures the real
+server end to end). /predict bodies are MNIST test digits, cycled; the model alone (ServedModel.predict on
+the same digits) is timed too, so that the difference is the app's plumbing for one digit. Times are CPU time (time.process_time), one BLAS thread.
 """
 
 from __future__ import annotations

@@ -181,9 +181,10 @@ def write_charts(report: dict[str, Any], folder: Path) -> list[Path]:
             for split, style in (("train", "-"), ("validation", "--")):
                 values = [h[f"{split}_{quantity}"] for h in preset["history"] if h["member"] == 0]
                 ax.plot(epochs, values, style, label=split)
-            name = preset["preset"] + (" (its fine-tune)" if preset.get("parent") else "")
+            tuned = preset.get("parent") is not None  # a fine-tune's card holds the fine-tune's epochs only
+            name = preset["preset"] + (" (its fine-tune)" if tuned else "")
             ax.set_title(f"{name}: {quantity} ({preset['cost']} cost)" if quantity == "loss" else f"{name}: {quantity}")
-            ax.set_xlabel("epoch" if not preset.get("parent") else "epoch of the fine-tune")
+            ax.set_xlabel("epoch of the fine-tune" if tuned else "epoch")
             ax.grid(alpha=0.3)
             ax.legend()
     missing = [p["preset"] for p in report["presets"] if not p["history"]]

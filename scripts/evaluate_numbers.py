@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from backend.nn.mnist import load_mnist
-from backend.nn.weights import WeightsError, load_model
+from backend.nn.weights import WeightsError
 from backend.paths import MODEL_DIR
 from backend.recognition.negatives import make_negatives
 from backend.recognition.openset import OpenSet
@@ -92,14 +92,14 @@ def looser_reading(digits: list[dict], served: ServedModel, looser: OpenSet) -> 
     return "".join(str(d["digit"]) if d["is_digit"] or ok else "?" for d, ok in zip(digits, accepted))
 
 
-async def evaluate(args: argparse.Namespace) -> dict:
+async def evaluate(args: argparse.Namespace, served: ServedModel) -> dict:
+    """The report for args, reading with the app serving args.weights; `served` is that model, for --looser."""
     score, guessing = NumberScore(), NumberScore()
     kinds = {kind: {"touching": 0, "apart": 0} for kind in MISS_KINDS}
     misses = []
     marks_shown = looser_shown = 0
     looser = NumberScore()
-    served = load_served_model(args.weights) if args.looser else None
-    looser_open_set = looser_rule(served, *args.looser) if served is not None else None
+    looser_open_set = looser_rule(served, *args.looser) if args.looser else None
     numbers = (
         make_marked_numbers(args.split, args.count, args.seed, args.data_dir)
         if args.marks
@@ -115,7 +115,7 @@ async def evaluate(args: argparse.Namespace) -> dict:
                 read, guess = body["number"], "".join(str(d["digit"]) for d in body["digits"])
                 score.add(number, read)
                 marks_shown += "?" in read
-                if served is not None:
+                if looser_open_set is not None:
                     loose = looser_reading(body["digits"], served, looser_open_set)
                     looser.add(number, loose)
                     looser_shown += "?" in loose
@@ -168,12 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.marks and args.source != "mnist":
         p.error("--marks composes numbers from MNIST digits: leave out --source strokes")
+    os.environ.setdefault("LOG_LEVEL", "warning")
     try:  # refused here with the file and the problem, not as 1,000 failed requests
-        load_model(args.weights)
+        served = load_served_model(args.weights)
     except WeightsError as err:
         p.error(f"--weights: {err}")
-    os.environ.setdefault("LOG_LEVEL", "warning")
-    report = asyncio.run(evaluate(args))
+    report = asyncio.run(evaluate(args, served))
     if args.json:
         json.dump(report, sys.stdout)
         sys.stdout.write("\n")
