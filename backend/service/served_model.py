@@ -12,6 +12,7 @@ HTTP (routes/).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from backend.nn.model import Model
 from backend.nn.shapes import N_CLASSES, N_INPUTS
 from backend.nn.weights import WeightsError, load_model
 from backend.recognition.openset import OpenSet, has_open_set, hidden_width, load_open_set
-from backend.service.telemetry import PREDICTIONS
+from backend.service.telemetry import COMPUTE, PREDICTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class ServedModel:
     def predict(self, images: np.ndarray) -> Predictions:
         """Classify images (B, 784) float32 in [0, 1] (how the model goes about it: backend/nn/model.py)."""
         assert images.ndim == 2 and images.shape[1] == N_INPUTS, f"expected (B, {N_INPUTS}), got {images.shape}"
+        started = time.thread_time_ns()
         if self.open_set is None:
             probabilities = self.model.predict_proba(images)
             is_digit = images.any(axis=1)
@@ -74,6 +76,7 @@ class ServedModel:
             is_digit = self.open_set.is_digit(images, probabilities, hidden)
         digits = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(digits)), digits]
+        COMPUTE.add(self.model_id, time.thread_time_ns() - started, len(images))
         PREDICTIONS.count(digits)
         return Predictions(probabilities, digits, confidences, is_digit)
 

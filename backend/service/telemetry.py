@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import glob
 import os
+from typing import Any
 
 import numpy as np
 from prometheus_client import (
@@ -51,6 +52,13 @@ SERVED_VERSION = Gauge(
     multiprocess_mode="mostrecent",
 )
 _DIGITS = Counter("digit_predictions_total", "Images classified, by the digit predicted.", ["digit"])
+# The forward passes' CPU time beside the images they classified: their ratio is what one image costs
+# the model as it runs in the server (Triton reports the same split: a request's time against its
+# compute time). scripts/bench_serve.py subtracts it from a request's CPU to measure the plumbing.
+_COMPUTE_SECONDS = Counter(
+    "model_compute_cpu_seconds_total", "CPU time of the forward passes behind predictions, by model id.", ["model_id"]
+)
+_COMPUTE_IMAGES = Counter("model_compute_images_total", "Images classified by those forward passes, by model id.", ["model_id"])
 CORRECTIONS = Counter("feedback_corrections_total", "Corrections stored by POST /feedback, by the digit people said it was.", ["label"])
 
 
@@ -71,6 +79,28 @@ class DigitCounter:
 
 
 PREDICTIONS = DigitCounter()
+
+
+class ComputeClock:
+    """Adds forward passes to model_compute_cpu_seconds_total and model_compute_images_total.
+
+    The time is the calling thread's CPU clock: time spent waiting for a core is not counted, and the
+    pass must run on that one thread (the launcher gives BLAS one thread per worker; a BLAS with
+    threads of its own would be undercounted).
+    """
+
+    def __init__(self) -> None:
+        self._children: dict[str, tuple[Any, Any]] = {}
+
+    def add(self, model_id: str, cpu_ns: int, images: int) -> None:
+        children = self._children.get(model_id)
+        if children is None:
+            children = self._children[model_id] = (_COMPUTE_SECONDS.labels(model_id=model_id), _COMPUTE_IMAGES.labels(model_id=model_id))
+        children[0].inc(cpu_ns / 1e9)
+        children[1].inc(images)
+
+
+COMPUTE = ComputeClock()
 
 
 def exposition() -> tuple[bytes, str]:

@@ -66,11 +66,13 @@ async def test_openapi_documents_hand_parsed_bodies_with_examples(client):
     assert {"image/png", "image/jpeg"} <= set(schema["paths"]["/predict/image"]["post"]["requestBody"]["content"])
 
 
-async def test_metrics_count_requests_by_route_and_predictions_by_digit(client):
-    def value(text: str, series: str) -> float:
-        match = re.search(rf"^{re.escape(series)} (\S+)$", text, re.M)
-        return float(match.group(1)) if match else 0.0
+def value(text: str, series: str) -> float:
+    """One series' value in a /metrics text (0 when it is not there yet)."""
+    match = re.search(rf"^{re.escape(series)} (\S+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
 
+
+async def test_metrics_count_requests_by_route_and_predictions_by_digit(client):
     before = (await client.get("/metrics")).text
     answer = (await client.post("/predict", content=orjson.dumps({"pixels": EXAMPLE_PIXELS}), headers=JSON)).json()
     await client.post("/predict", content=b"{", headers=JSON)
@@ -86,6 +88,28 @@ async def test_metrics_count_requests_by_route_and_predictions_by_digit(client):
     assert value(after, digit) == value(before, digit) + 1
     assert value(after, 'http_request_duration_seconds_count{route="/predict"}') >= 2
     assert 'http_request_duration_seconds_bucket{le="0.005",route="/predict"}' in after
+
+
+async def test_metrics_count_the_models_compute_time_per_image(client):
+    model_id = (await client.get("/model")).json()["model_id"]
+    seconds, images = f'model_compute_cpu_seconds_total{{model_id="{model_id}"}}', f'model_compute_images_total{{model_id="{model_id}"}}'
+    before = (await client.get("/metrics")).text
+    for _ in range(3):
+        assert (await client.post("/predict", content=orjson.dumps({"pixels": EXAMPLE_PIXELS}), headers=JSON)).status_code == 200
+    batch = await client.post("/predict/batch", content=orjson.dumps({"images": [EXAMPLE_PIXELS] * 4}), headers=JSON)
+    assert batch.status_code == 200
+    after = (await client.get("/metrics")).text
+    assert value(after, images) == value(before, images) + 7
+    assert value(after, seconds) > value(before, seconds)
+
+
+async def test_metrics_count_no_compute_for_a_refused_request(client):
+    model_id = (await client.get("/model")).json()["model_id"]
+    images = f'model_compute_images_total{{model_id="{model_id}"}}'
+    before = (await client.get("/metrics")).text
+    assert (await client.post("/predict", content=orjson.dumps({"pixels": [0.0] * 784}), headers=JSON)).status_code == 422
+    assert (await client.post("/predict", content=b"{", headers=JSON)).status_code == 422
+    assert value((await client.get("/metrics")).text, images) == value(before, images)
 
 
 async def test_static_page_is_served_at_the_root_with_security_headers(client):
