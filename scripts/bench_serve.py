@@ -148,10 +148,14 @@ def run_wrk(
 def model_compute(server: LiveServer) -> tuple[float, float]:
     """(CPU seconds, images) of the server's forward passes so far, all models, as its /metrics counts them."""
     with urllib.request.urlopen(server.url + "/metrics", timeout=10) as response:
-        text = response.read().decode()
+        return compute_totals(response.read().decode())
+
+
+def compute_totals(metrics_text: str) -> tuple[float, float]:
+    """(CPU seconds, images) summed over the model_compute_* series of a /metrics text."""
 
     def total(name: str) -> float:
-        return sum(float(value) for value in re.findall(rf"^{name}{{[^}}]*}} (\S+)$", text, re.M))
+        return sum(float(value) for value in re.findall(rf"^{name}{{[^}}]*}} (\S+)$", metrics_text, re.M))
 
     return total("model_compute_cpu_seconds_total"), total("model_compute_images_total")
 
