@@ -55,7 +55,6 @@ import os
 
 # this process times the model alone too (model_cost): with one BLAS thread, as each server worker has
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-import re
 import resource
 import shutil
 import statistics
@@ -68,6 +67,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 
 from backend.nn.mnist import load_mnist
 from backend.nn.model import SKIP_ZEROS_BELOW, SKIP_ZEROS_MIN_WEIGHTS
@@ -152,12 +152,13 @@ def model_compute(server: LiveServer) -> tuple[float, float]:
 
 
 def compute_totals(metrics_text: str) -> tuple[float, float]:
-    """(CPU seconds, images) summed over the model_compute_* series of a /metrics text."""
-
-    def total(name: str) -> float:
-        return sum(float(value) for value in re.findall(rf"^{name}{{[^}}]*}} (\S+)$", metrics_text, re.M))
-
-    return total("model_compute_cpu_seconds_total"), total("model_compute_images_total")
+    """(CPU seconds, images) summed over the model_compute_* series of a /metrics text (all model ids)."""
+    totals = {"model_compute_cpu_seconds_total": 0.0, "model_compute_images_total": 0.0}
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            if sample.name in totals:
+                totals[sample.name] += sample.value
+    return totals["model_compute_cpu_seconds_total"], totals["model_compute_images_total"]
 
 
 def measure(server: LiveServer, endpoint: str, bodies: dict[str, Path], connections: int, seconds: int, max_requests: int) -> dict:
