@@ -88,7 +88,7 @@ def looser_reading(digits: list[dict], served: ServedModel, looser: OpenSet) -> 
     pixels = np.array([d["pixels"] for d in digits], dtype=np.float32)  # (n, 784), exactly what the network was given
     calibrated = np.array([d["probabilities"] for d in digits], dtype=np.float32)  # (n, 10), as answered
     hidden = served.model.predict_proba_and_hidden(pixels)[1] if looser.needs_hidden else None
-    accepted = looser.is_digit(pixels, calibrated, hidden)
+    accepted = looser.is_digit(pixels, calibrated, hidden, served.model)
     return "".join(str(d["digit"]) if d["is_digit"] or ok else "?" for d, ok in zip(digits, accepted))
 
 

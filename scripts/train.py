@@ -9,6 +9,8 @@
 
     python scripts/train.py --init-from model_weights --drawn-digits 6000 --drawn-repeat 5 --epochs 4 --lr 0.003 --out /tmp/drawn
                                                  # fine-tune with digits drawn as pen strokes or in fonts mixed in
+    python scripts/train.py --init-from model_weights --drawn-digits 6000 --number-pieces 15000 --epochs 4 --lr 0.001 --out /tmp/pieces
+                                                 # ...and with training digits as the number reader cuts them out of numbers
 
 Every field of the recipe can be overridden by a flag; --help lists them. A fine-tune (--init-from) keeps
 under `parent` in its card the model it started from: its id, command, epochs and accuracy.
@@ -17,6 +19,11 @@ Drawn digits (--drawn-digits N) are made anew from the TRAIN split's strokes and
 (negatives.make_drawn_digits) and join the training data --drawn-repeat times; the card reports the
 old and the new model's accuracy on the VALIDATION split's drawn digits (other fonts and seeds), beside
 MNIST's validation accuracy, which still picks the epoch.
+
+Number pieces (--number-pieces N) are training digits written inside numbers and cut out again the way
+the number reader cuts them (backend/recognition/number_pieces.py: at the number's size and slant,
+maybe with a sliver of a touching neighbour); they join the training data once, and the card reports
+the old and the new model's accuracy on pieces cut from the VALIDATION split's digits.
 
 Corrections (an .npz from scripts/export_feedback.py) only ever join the training data, each repeated
 --corrections-repeat times; MNIST's validation split still picks the epoch and the test set only
@@ -49,6 +56,9 @@ from backend.paths import MODEL_DIR
 from backend.recognition.corrections import CorrectionsError, digest_of, load_corrections, split_held_out
 from backend.recognition.evaluation import score_test_set
 from backend.recognition.negatives import make_drawn_digits
+from backend.recognition.number_pieces import number_pieces
+
+VALIDATION_PIECES_SEED = 1
 
 DEFAULT_OUT = MODEL_DIR
 INPUT_CONVENTION = {
@@ -103,6 +113,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--drawn-repeat", type=int, default=5, help="how many times each drawn digit joins the training data")
     p.add_argument("--drawn-validation", type=int, default=2000, help="drawn digits of the validation split to score, before and after")
+    p.add_argument("--number-pieces", type=int, default=0, help="also train on this many training digits cut out of numbers")
+    p.add_argument("--pieces-validation", type=int, default=5000, help="validation digits cut out of numbers to score, before and after")
     return p.parse_args(argv)
 
 
@@ -223,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
         train_split = mixed_in(train_split, drawn, drawn_labels, repeat)
         drawn_report = {"trained_on": len(drawn_labels), "repeat": repeat, "split": "train"}
         print(f"drawn digits: {len(drawn_labels)} trained on (x{repeat})", flush=True)
+    pieces_report = None
+    if args.number_pieces:
+        pieces, piece_labels = number_pieces(data.train.images, data.train.labels, args.number_pieces, np.random.default_rng(config.seed))
+        train_split = mixed_in(train_split, pieces, piece_labels, 1)
+        pieces_report = {"trained_on": len(piece_labels), "split": "train"}
+        print(f"number pieces: {len(piece_labels)} trained on", flush=True)
     progress = Progress(config, args.quiet)
     result = train(config, train_split, data.validation, on_epoch=progress.epoch, on_batch=progress.batch, initial=initial)
     if corrections_report is not None and len(held_out):
@@ -242,6 +260,17 @@ def main(argv: list[str] | None = None) -> int:
             drawn_report["validation_drawn_accuracy_before"] = score_test_set(initial, scored, scored_labels)["accuracy"]
         print(f"drawn digits of the validation split: accuracy {drawn_report['validation_drawn_accuracy']:.4f}", flush=True)
 
+    if pieces_report is not None:
+        # one fixed draw, so every run is scored on the same pieces
+        scored, scored_labels = number_pieces(
+            data.validation.images, data.validation.labels, args.pieces_validation, np.random.default_rng(VALIDATION_PIECES_SEED)
+        )
+        pieces_report["validation_pieces"] = len(scored_labels)
+        pieces_report["validation_pieces_accuracy"] = score_test_set(result.model, scored, scored_labels)["accuracy"]
+        if initial is not None:
+            pieces_report["validation_pieces_accuracy_before"] = score_test_set(initial, scored, scored_labels)["accuracy"]
+        print(f"number pieces of the validation split: accuracy {pieces_report['validation_pieces_accuracy']:.4f}", flush=True)
+
     # the test set is touched once, after selection, only to report
     test = score_test_set(result.model, data.test.images, data.test.labels)
     card = {
@@ -257,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         "parent": parent,
         "corrections": corrections_report,
         "drawn_digits": drawn_report,
+        "number_pieces": pieces_report,
         "best_epochs": result.best_epochs,
         "history": history_rows(result.history),
         "history_measured": HISTORY_MEASURED,

@@ -6,7 +6,8 @@
     .venv/bin/python scripts/train_rejector.py --refit /tmp/rej --accept-target 0.993   # thresholds only, no training
 
 --refit FOLDER keeps the rejector network trained into FOLDER (and its card's training recipe) and only
-chooses T, the threshold and the confidence floor again with this command's threshold options.
+chooses T, the threshold, the confidence floor and the second-look band again with this command's
+threshold options (--no-second-look: one look at every picture, as before 2026-11-30's sixth session).
 
 Needs the font packages named in backend/recognition/negatives.py. The recipe, seed, fonts and the
 validation figures go into the card; the MNIST test set is never read here.
@@ -61,12 +62,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     for name in ("keep_mnist", "keep_drawn", "keep_pieces", "accuracy_target", "accept_target"):
         p.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
+    p.add_argument(
+        "--second-look",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.second_look,
+        help="judge borderline pictures by P(digit) averaged over their one-pixel shifts (thresholds chosen so)",
+    )
     p.add_argument("--refit", type=Path, help="a folder with a trained rejector: choose its thresholds again, no training")
     p.add_argument(
         "--fresh-share", type=float, default=defaults.fresh_share, help="share of each epoch's positives cut out of numbers anew"
     )
     args = p.parse_args(argv)
-    thresholds = {k: getattr(args, k) for k in ("keep_mnist", "keep_drawn", "keep_pieces", "accuracy_target", "accept_target")}
+    thresholds = {
+        k: getattr(args, k) for k in ("keep_mnist", "keep_drawn", "keep_pieces", "accuracy_target", "accept_target", "second_look")
+    }
     trained = load_open_set(args.refit) if args.refit else None
     if trained is not None:  # the network and its training recipe as trained; only the threshold options from here
         kept = {k: v for k, v in trained.card["recipe"].items() if k in {f.name for f in dataclasses.fields(RejectorRecipe)}}
@@ -113,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             fresh_positives=lambda n, rng: number_pieces(mnist.train.images, mnist.train.labels, n, rng)[0],
         )
     open_set = fit_open_set(
-        recipe, rejector, model, mnist.validation.images, mnist.validation.labels, val_drawn, mnist.train.images, val_pieces
+        recipe, rejector, model, mnist.validation.images, mnist.validation.labels, val_drawn, mnist.train.images, val_pieces, val_neg.images
     )
 
     digits = judge(model, open_set, mnist.validation.images)

@@ -15,7 +15,10 @@ T is fitted on the 5,000 validation digits, `threshold` is the P(digit) quantile
 validation digits cut out of numbers (the lowest of the three), and `min_confidence` is the lowest
 calibrated confidence at which the accepted validation digits are read right at least
 `accuracy_target` of the time, but never so high that fewer than `accept_target` of them are
-accepted; `min_ink` is half the ink of the faintest training digit.
+accepted; `min_ink` is half the ink of the faintest training digit. With `second_look`, the three
+quantiles and the floor are taken on P(digit) averaged over each picture and its four one-pixel shifts,
+and the band where the served rule takes that second look is the narrowest that gives every validation
+picture (digits, drawn digits, pieces and validation non-digits) the averaged decision (second_look_band).
 What this module leaves out: files (openset.py), the command line.
 """
 
@@ -59,6 +62,7 @@ class RejectorRecipe:
     keep_pieces: float = 0.98
     accuracy_target: float = 0.998  # on accepted validation digits: the bar is 99.7%, with a margin
     accept_target: float = 0.993  # of validation digits accepted: the bar (no margin left: see the README)
+    second_look: bool = True  # thresholds on P(digit) averaged over the one-pixel shifts, taken where it may matter
     augment: AugmentConfig = AugmentConfig(
         rotation_deg=10.0, scale=0.1, shear=0.15, shift_px=1.5, elastic_alpha=20.0, stroke_probability=0.3
     )
@@ -148,15 +152,44 @@ def choose_thresholds(
     labels: np.ndarray,
     drawn_validation: np.ndarray,
     pieces_validation: np.ndarray,
-) -> tuple[float, float]:
-    """(threshold, min_confidence) from validation data only: digits (M, 784) with their labels (M,), drawn
-    digits (D, 784) and digits cut out of numbers (P, 784)."""
-    sets = ((mnist_validation, recipe.keep_mnist), (drawn_validation, recipe.keep_drawn), (pieces_validation, recipe.keep_pieces))
-    kept = [(x, keep) for x, keep in sets if len(x)]  # an empty set keeps nothing to choose by
-    scores = [rejector.predict_proba(features_of(recipe.inputs, model, x))[:, DIGIT] for x, _ in kept]
-    threshold = float(min(np.quantile(s, 1 - keep) for s, (_, keep) in zip(scores, kept)))
-    calibrated = OpenSet(temperature, rejector, threshold, 0.0, inputs=recipe.inputs).calibrate(model.predict_proba(mnist_validation))
-    return threshold, confidence_floor(scores[0] >= threshold, calibrated, labels, recipe.accuracy_target, recipe.accept_target)
+    negatives_validation: np.ndarray | None = None,
+) -> tuple[float, float, tuple[float, float] | None]:
+    """(threshold, min_confidence, second_look band or None) from validation data only: digits (M, 784) with
+    their labels (M,), drawn digits (D, 784), digits cut out of numbers (P, 784) and, for the band, drawings
+    that are not digits (N, 784)."""
+    one_look = OpenSet(temperature, rejector, 0.0, 0.0, inputs=recipe.inputs)
+    negatives = np.zeros((0, N_INPUTS), np.float32) if negatives_validation is None else negatives_validation
+    sets = [mnist_validation, drawn_validation, pieces_validation, negatives]
+    plain = [scores_of(one_look, model, x) for x in sets]
+    looked = [scores_of(one_look, model, x, second_look=True) for x in sets] if recipe.second_look else plain
+    keeps = (recipe.keep_mnist, recipe.keep_drawn, recipe.keep_pieces)
+    quantiles = [np.quantile(s, 1 - keep) for s, keep in zip(looked, keeps) if len(s)]  # an empty set keeps nothing to choose by
+    threshold = float(min(quantiles))
+    calibrated = one_look.calibrate(model.predict_proba(mnist_validation))
+    floor = confidence_floor(looked[0] >= threshold, calibrated, labels, recipe.accuracy_target, recipe.accept_target)
+    band = second_look_band(np.concatenate(plain), np.concatenate(looked), threshold) if recipe.second_look else None
+    return threshold, floor, band
+
+
+def scores_of(open_set: OpenSet, model: Model, images: np.ndarray, second_look: bool = False, chunk: int = 4_096) -> np.ndarray:
+    """P(digit) (B,) of images (B, 784), a chunk at a time; with second_look, every picture's mean over itself
+    and its four one-pixel shifts (the band [0, 1])."""
+    looking = OpenSet(open_set.temperature, open_set.rejector, 0.0, 0.0, inputs=open_set.inputs, second_look=(0.0, 1.0))
+    judge_with = looking if second_look else open_set
+    parts = []
+    for i in range(0, len(images), chunk):
+        x = images[i : i + chunk]
+        hidden = model.predict_proba_and_hidden(x)[1] if open_set.needs_hidden else None
+        parts.append(judge_with.judged_scores(x, hidden, model))
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+def second_look_band(plain: np.ndarray, looked: np.ndarray, threshold: float) -> tuple[float, float]:
+    """The narrowest band [lo, hi] around `threshold` such that judging by `looked` (N,) where `plain` (N,) lies
+    inside it, and by `plain` elsewhere, gives every picture the decision `looked >= threshold` gives it."""
+    low = min(threshold, float(plain[looked >= threshold].min(initial=threshold)))
+    high = max(threshold, float(plain[looked < threshold].max(initial=threshold)))
+    return low, high
 
 
 def confidence_floor(passed: np.ndarray, calibrated: np.ndarray, labels: np.ndarray, accuracy_target: float, accept_target: float) -> float:
@@ -186,15 +219,19 @@ def fit_open_set(
     drawn_validation: np.ndarray,
     train_images: np.ndarray,
     pieces_validation: np.ndarray | None = None,
+    negatives_validation: np.ndarray | None = None,
 ) -> OpenSet:
-    """T, threshold and min_confidence fitted on validation data only (see the module docstring); pieces_validation
-    (P, 784): validation digits cut out of numbers (none: the threshold keeps only digits and drawn digits)."""
+    """T, threshold, min_confidence and the second-look band fitted on validation data only (see the module
+    docstring); pieces_validation (P, 784): validation digits cut out of numbers (none: the threshold keeps only
+    digits and drawn digits); negatives_validation (N, 784): validation non-digits, which the band also covers."""
     temperature = fit_temperature(model.predict_proba(validation_images), validation_labels)
     pieces = np.zeros((0, N_INPUTS), np.float32) if pieces_validation is None else pieces_validation
-    threshold, min_confidence = choose_thresholds(
-        recipe, rejector, temperature, model, validation_images, validation_labels, drawn_validation, pieces
+    threshold, min_confidence, band = choose_thresholds(
+        recipe, rejector, temperature, model, validation_images, validation_labels, drawn_validation, pieces, negatives_validation
     )
-    return OpenSet(temperature, rejector, threshold, min_confidence, min_ink=min_ink_of(train_images), inputs=recipe.inputs)
+    return OpenSet(
+        temperature, rejector, threshold, min_confidence, min_ink=min_ink_of(train_images), inputs=recipe.inputs, second_look=band
+    )
 
 
 def min_ink_of(digits: np.ndarray) -> float:
@@ -224,7 +261,8 @@ def judge(model: Model, open_set: OpenSet, images: np.ndarray, chunk: int = 2_00
         x = images[i : i + chunk]
         probabilities, hidden = model.predict_proba_and_hidden(x) if open_set.needs_hidden else (model.predict_proba(x), None)
         calibrated = open_set.calibrate(probabilities)
-        parts.append((calibrated, open_set.digit_scores(x, hidden), open_set.is_digit(x, calibrated, hidden)))
+        scores = open_set.judged_scores(x, hidden, model)
+        parts.append((calibrated, scores, open_set.accepts(x, calibrated, scores)))
     return Judged(*(np.concatenate(p) for p in zip(*parts)))
 
 

@@ -73,7 +73,7 @@ class ServedModel:
                 self.model.predict_proba_and_hidden(images) if self.open_set.needs_hidden else (self.model.predict_proba(images), None)
             )
             probabilities = self.open_set.calibrate(probabilities)
-            is_digit = self.open_set.is_digit(images, probabilities, hidden)
+            is_digit = self.open_set.is_digit(images, probabilities, hidden, self.model)
         digits = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(digits)), digits]
         COMPUTE.add(self.model_id, time.thread_time_ns() - started, len(images))

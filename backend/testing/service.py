@@ -90,4 +90,4 @@ class ShippedReference:
 
     def is_digit(self, images: np.ndarray) -> np.ndarray:
         _, hidden = self.model.predict_proba_and_hidden(images)
-        return self.open_set.is_digit(images, self.predict_proba(images), hidden if self.open_set.needs_hidden else None)
+        return self.open_set.is_digit(images, self.predict_proba(images), hidden if self.open_set.needs_hidden else None, self.model)

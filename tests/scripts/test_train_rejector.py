@@ -31,6 +31,8 @@ def test_train_rejector_then_evaluate_the_open_set(tmp_path):
     assert card["digit_model_id"] == json.loads((MODEL_DIR / "model.json").read_text())["model_id"]
     assert 0.95 <= card["validation"]["mnist_accepted"] <= 1.0  # thresholds keep ~99% of validation digits
     assert 0 <= card["validation"]["number_pieces_accepted"] <= 1 and "doodles" in card["validation"]["negatives_rejected_by_kind"]
+    low, high = card["second_look"]  # the band where borderline pictures get a second look, around the threshold
+    assert 0 <= low <= card["threshold"] <= high <= 1 and card["recipe"]["second_look"] is True
 
     # --refit: the same network, its recipe kept, the thresholds chosen again with the new options
     refit = run(
@@ -43,12 +45,14 @@ def test_train_rejector_then_evaluate_the_open_set(tmp_path):
         str(tmp_path / "refit"),
         "--accept-target",
         "0.9",
+        "--no-second-look",
     )
     assert refit.returncode == 0, refit.stderr
     again = json.loads((tmp_path / "refit" / "rejector.json").read_text())
     assert again["weights_sha256"] == card["weights_sha256"] and again["trained_by"] == card["command"]
     assert again["recipe"]["accept_target"] == 0.9 and again["recipe"]["epochs"] == 1 and again["recipe"]["hidden"] == [16]
     assert again["validation"]["mnist_accepted"] >= 0.9
+    assert again["second_look"] is None and again["recipe"]["second_look"] is False
 
     evaluated = run(
         "scripts/evaluate.py", "--weights", str(tmp_path), "--json", "--no-robustness", "--open-set", "--negatives", "200",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import numpy as np
@@ -56,3 +57,20 @@ def test_unusable_weights_raise_an_error_naming_the_file(tmp_path, damage, named
         (copy / "model.json").unlink()
     with pytest.raises(WeightsError, match=named):
         load_served_model(copy)
+
+
+def test_the_served_decision_takes_the_second_look_inside_the_band():
+    served = load_served_model(MODEL_DIR)
+    assert served.open_set is not None and served.open_set.second_look is not None  # the shipped card asks for it
+    rng = np.random.default_rng(2)
+    images = (rng.random((8, 784)) * (rng.random((8, 784)) > 0.8)).astype(np.float32)
+    hidden = served.model.predict_proba_and_hidden(images)[1]
+    everywhere = dataclasses.replace(served.open_set, second_look=(0.0, 1.0), min_confidence=0.0, min_ink=0.0)
+    plain = everywhere.digit_scores(images, hidden)
+    looked = everywhere.judged_scores(images, hidden, served.model)
+    changed = int(np.argmax(np.abs(looked - plain)))
+    threshold = float((looked[changed] + plain[changed]) / 2)  # between the two: only the second look decides this one right
+    judging = dataclasses.replace(served, open_set=dataclasses.replace(everywhere, threshold=threshold))
+    is_digit = judging.predict(images).is_digit
+    assert is_digit.tolist() == (looked >= threshold).tolist()
+    assert is_digit[changed] != (plain[changed] >= threshold)
