@@ -132,9 +132,30 @@ def test_fine_tuning_with_drawn_digits_mixes_them_in_and_scores_the_validation_s
     assert report["validation_drawn_accuracy"] > report["validation_drawn_accuracy_before"]
 
 
+def test_fine_tuning_with_number_pieces_mixes_them_in_and_scores_validation_pieces(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    small = ["--preset", "fast", "--no-augment", "--train-limit", "2000", "--quiet", "--epochs", "1", "--seed", "3"]
+    trained = run("scripts/train.py", *small, "--layers", "32", "--out", str(base))
+    assert trained.returncode == 0, trained.stderr
+
+    tuned = tmp_path / "tuned"
+    args = ["--init-from", str(base), "--number-pieces", "300", "--pieces-validation", "200", "--out", str(tuned)]
+    result = run("scripts/train.py", *small, *args)
+    assert result.returncode == 0, result.stderr
+    assert "number pieces: 300 trained on" in result.stdout
+    _, card = load_model(tuned)
+    report = card["number_pieces"]
+    assert report["trained_on"] == 300 and report["split"] == "train" and report["validation_pieces"] == 200
+    assert card["data"]["train_images"] == 2000 + 300  # mixed into training only, once
+    assert 0.1 <= report["validation_pieces_accuracy"] <= 1 and 0.1 <= report["validation_pieces_accuracy_before"] <= 1
+    before, _ = load_model(base)
+    after, _ = load_model(tuned)
+    assert any(not np.allclose(old, new) for old, new in zip(before.members[0].parameters, after.members[0].parameters))
+
+
 def test_drawn_digits_are_no_part_of_a_plain_training(tmp_path: Path) -> None:
     result = run("scripts/train.py", "--preset", "fast", "--no-augment", "--train-limit", "1000", "--quiet", "--epochs", "1",
                  "--layers", "16", "--out", str(tmp_path / "m"))  # fmt: skip
     assert result.returncode == 0, result.stderr
     _, card = load_model(tmp_path / "m")
-    assert card["drawn_digits"] is None and card["data"]["train_images"] == 1000
+    assert card["drawn_digits"] is None and card["number_pieces"] is None and card["data"]["train_images"] == 1000
