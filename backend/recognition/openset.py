@@ -16,10 +16,11 @@ Two parts sit beside the digit model (which stays as trained):
   ink of the faintest MNIST training digit: a speck is not a digit, and the rejector never saw one).
 - A second look (optional, the card's `second_look` band [lo, hi]): where P(digit) of a picture falls
   inside the band around the threshold, the decision uses P(digit) averaged over the picture and its
-  four one-pixel shifts (each with its own hidden layers), a test-time augmentation: a drawing that
-  passes as a digit only at one exact placement is more often a doodle. The band is the narrowest that
-  gives every validation picture the averaged decision, so the ~1% of digits inside it pay five passes
-  and the rest one. The segmenter's own scoring of cut candidates (PieceReader) takes one look.
+  four one-pixel shifts (each with its own hidden layers), a test-time augmentation: a digit stays a
+  digit wherever it sits, while a doodle that passes at one exact placement often fails at the next
+  (README: 96.8% of validation non-digits rejected against 96.0% with one look). The band is the
+  narrowest that gives every validation picture the averaged decision, so the 1-2% of digits inside it
+  pay five passes and the rest one. The segmenter's own scoring of cut candidates (PieceReader) takes one look.
 
 Saved as rejector.npz + rejector.json beside model.npz; loading checks like backend/nn/weights.py
 (hash, shapes, dtype, finite values, allow_pickle=False) and that the card names the digit model it

@@ -24,6 +24,7 @@ What this module leaves out: files (openset.py), the command line.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -174,8 +175,7 @@ def choose_thresholds(
 def scores_of(open_set: OpenSet, model: Model, images: np.ndarray, second_look: bool = False, chunk: int = 4_096) -> np.ndarray:
     """P(digit) (B,) of images (B, 784), a chunk at a time; with second_look, every picture's mean over itself
     and its four one-pixel shifts (the band [0, 1])."""
-    looking = OpenSet(open_set.temperature, open_set.rejector, 0.0, 0.0, inputs=open_set.inputs, second_look=(0.0, 1.0))
-    judge_with = looking if second_look else open_set
+    judge_with = dataclasses.replace(open_set, second_look=(0.0, 1.0)) if second_look else open_set
     parts = []
     for i in range(0, len(images), chunk):
         x = images[i : i + chunk]
