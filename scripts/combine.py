@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     base = dataclasses.replace(configs[0], ensemble=1, seed=0)
     if any(dataclasses.replace(c, ensemble=1, seed=0) != base for c in configs):
         sys.exit("members were trained with different recipes; only seeds may differ")
+    extras = [mixed_in_flags(card) for card in cards]
+    if any(e != extras[0] for e in extras):
+        sys.exit("members were trained with different recipes (drawn digits or number pieces mixed in); only seeds may differ")
     seeds = [c.seed for c in configs]
     if seeds != list(range(seeds[0], seeds[0] + len(seeds))):
         sys.exit(f"member seeds {seeds} are not consecutive: train.py --seed {seeds[0]} could not reproduce them")
@@ -52,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         "name": f"mnist-mlp-{cards[0].get('preset', 'custom')}",
         "created": max(c.get("created", "") for c in cards),
         "preset": cards[0].get("preset"),
-        "command": reproducing_command(cards[0].get("preset"), config),
+        "command": reproducing_command(cards[0].get("preset"), config, extras[0]),
         "trained_as": [c.get("command") for c in cards],
         "training": config.to_dict(),
         "seed": seeds[0],
@@ -63,20 +66,37 @@ def main(argv: list[str] | None = None) -> int:
         "test_accuracy": test["accuracy"],
         "test_confusion": test["confusion"],
         "training_wall_time_s": round(sum(c["training_wall_time_s"] for c in cards), 1),
+        "drawn_digits": [c.get("drawn_digits") for c in cards] if any(c.get("drawn_digits") for c in cards) else None,
+        "number_pieces": [c.get("number_pieces") for c in cards] if any(c.get("number_pieces") for c in cards) else None,
     }
     save_model(model, args.out, card)
     print(f"{len(model.members)} members: validation {val_acc:.4f}, test {card['test_accuracy']:.4f} -> {args.out}")
     return 0
 
 
-def reproducing_command(preset: str | None, config: TrainConfig) -> str:
-    """The train.py line that trains this ensemble in one go (flags only where the preset differs)."""
+def mixed_in_flags(card: dict) -> str:
+    """The train.py flags that mixed drawn digits or number pieces into a member's training ("" if none).
+    Each member makes its own from its own seed, so the one-process command differs in those images only."""
+    flags = ""
+    drawn = card.get("drawn_digits") or {}
+    if drawn.get("trained_on"):
+        flags += f" --drawn-digits {drawn['trained_on']} --drawn-repeat {drawn['repeat']}"
+    pieces = card.get("number_pieces") or {}
+    if pieces.get("trained_on"):
+        flags += f" --number-pieces {pieces['trained_on']}"
+    return flags
+
+
+def reproducing_command(preset: str | None, config: TrainConfig, mixed_in: str = "") -> str:
+    """The train.py line that trains this ensemble in one go (flags only where the preset differs; `mixed_in`:
+    mixed_in_flags)."""
     command = f"python scripts/train.py --preset {preset} --seed {config.seed}"
     reference = PRESETS.get(preset)
     if reference is None or reference.ensemble != config.ensemble:
         command += f" --ensemble {config.ensemble}"
     if reference is None or reference.epochs != config.epochs:
         command += f" --epochs {config.epochs}"
+    command += mixed_in
     if reference is not None and dataclasses.replace(reference, ensemble=1, epochs=1, seed=0) != dataclasses.replace(
         config, ensemble=1, epochs=1, seed=0
     ):

@@ -35,3 +35,23 @@ def test_combine_refuses_members_of_different_recipes(tmp_path):
     refused = run("scripts/combine.py", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "both"))
     assert refused.returncode != 0 and "different recipes" in refused.stderr
     assert not (tmp_path / "both").exists()
+
+
+def test_combine_records_the_drawn_digits_each_member_was_trained_with(tmp_path):
+    drawn = ["--drawn-digits", "100", "--drawn-repeat", "2", "--drawn-validation", "50"]
+    for seed in (3, 4):
+        trained = run("scripts/train.py", *TINY, *drawn, "--seed", str(seed), "--out", str(tmp_path / f"m{seed}"))
+        assert trained.returncode == 0, trained.stderr
+    combined = run("scripts/combine.py", str(tmp_path / "m3"), str(tmp_path / "m4"), "--out", str(tmp_path / "both"))
+    assert combined.returncode == 0, combined.stderr
+    _, card = load_model(tmp_path / "both")
+    assert "--drawn-digits 100 --drawn-repeat 2" in card["command"].split("#")[0]
+    assert [report["trained_on"] for report in card["drawn_digits"]] == [100, 100] and card["number_pieces"] is None
+
+
+def test_combine_refuses_members_trained_with_different_drawn_digits(tmp_path):
+    assert run("scripts/train.py", *TINY, "--seed", "3", "--out", str(tmp_path / "a")).returncode == 0
+    assert run("scripts/train.py", *TINY, "--seed", "4", "--drawn-digits", "100", "--out", str(tmp_path / "b")).returncode == 0
+    refused = run("scripts/combine.py", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "both"))
+    assert refused.returncode != 0 and "different recipes" in refused.stderr
+    assert not (tmp_path / "both").exists()
