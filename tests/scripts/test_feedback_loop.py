@@ -111,15 +111,33 @@ def test_fine_tuning_refuses_a_missing_corrections_file(tmp_path: Path) -> None:
     assert not (tmp_path / "m").exists()
 
 
-def test_fine_tuning_with_drawn_digits_mixes_them_in_and_scores_the_validation_splits(tmp_path: Path) -> None:
-    base = tmp_path / "base"
-    small = ["--preset", "fast", "--no-augment", "--train-limit", "2000", "--quiet", "--epochs", "1", "--seed", "3"]
-    trained = run("scripts/train.py", *small, "--layers", "32", "--out", str(base))
-    assert trained.returncode == 0, trained.stderr
+SMALL = ["--preset", "fast", "--no-augment", "--train-limit", "2000", "--quiet", "--epochs", "1", "--seed", "3"]
 
+
+@pytest.fixture(scope="module")
+def small_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model trained on 2,000 MNIST images, for the fine-tunes below to start from."""
+    base = tmp_path_factory.mktemp("small") / "base"
+    trained = run("scripts/train.py", *SMALL, "--layers", "32", "--out", str(base))
+    assert trained.returncode == 0, trained.stderr
+    return base
+
+
+def test_fine_tuning_with_drawn_digits_mixes_them_in_and_scores_the_validation_splits(tmp_path: Path, small_base: Path) -> None:
     tuned = tmp_path / "tuned"
-    args = ["--init-from", str(base), "--drawn-digits", "200", "--drawn-repeat", "3", "--drawn-validation", "100", "--out", str(tuned)]
-    result = run("scripts/train.py", *small, *args)
+    args = [
+        "--init-from",
+        str(small_base),
+        "--drawn-digits",
+        "200",
+        "--drawn-repeat",
+        "3",
+        "--drawn-validation",
+        "100",
+        "--out",
+        str(tuned),
+    ]
+    result = run("scripts/train.py", *SMALL, *args)
     assert result.returncode == 0, result.stderr
     assert "drawn digits: 200 trained on (x3)" in result.stdout
     _, card = load_model(tuned)
@@ -132,15 +150,10 @@ def test_fine_tuning_with_drawn_digits_mixes_them_in_and_scores_the_validation_s
     assert report["validation_drawn_accuracy"] > report["validation_drawn_accuracy_before"]
 
 
-def test_fine_tuning_with_number_pieces_mixes_them_in_and_scores_validation_pieces(tmp_path: Path) -> None:
-    base = tmp_path / "base"
-    small = ["--preset", "fast", "--no-augment", "--train-limit", "2000", "--quiet", "--epochs", "1", "--seed", "3"]
-    trained = run("scripts/train.py", *small, "--layers", "32", "--out", str(base))
-    assert trained.returncode == 0, trained.stderr
-
+def test_fine_tuning_with_number_pieces_mixes_them_in_and_scores_validation_pieces(tmp_path: Path, small_base: Path) -> None:
     tuned = tmp_path / "tuned"
-    args = ["--init-from", str(base), "--number-pieces", "300", "--pieces-validation", "200", "--out", str(tuned)]
-    result = run("scripts/train.py", *small, *args)
+    args = ["--init-from", str(small_base), "--number-pieces", "300", "--pieces-validation", "200", "--out", str(tuned)]
+    result = run("scripts/train.py", *SMALL, *args)
     assert result.returncode == 0, result.stderr
     assert "number pieces: 300 trained on" in result.stdout
     _, card = load_model(tuned)
@@ -148,7 +161,7 @@ def test_fine_tuning_with_number_pieces_mixes_them_in_and_scores_validation_piec
     assert report["trained_on"] == 300 and report["split"] == "train" and report["validation_pieces"] == 200
     assert card["data"]["train_images"] == 2000 + 300  # mixed into training only, once
     assert 0.1 <= report["validation_pieces_accuracy"] <= 1 and 0.1 <= report["validation_pieces_accuracy_before"] <= 1
-    before, _ = load_model(base)
+    before, _ = load_model(small_base)
     after, _ = load_model(tuned)
     assert any(not np.allclose(old, new) for old, new in zip(before.members[0].parameters, after.members[0].parameters))
 
