@@ -161,8 +161,8 @@ def choose_thresholds(
     one_look = OpenSet(temperature, rejector, 0.0, 0.0, inputs=recipe.inputs)
     negatives = np.zeros((0, N_INPUTS), np.float32) if negatives_validation is None else negatives_validation
     sets = [mnist_validation, drawn_validation, pieces_validation, negatives]
-    plain = [scores_of(one_look, model, x) for x in sets]
-    looked = [scores_of(one_look, model, x, second_look=True) for x in sets] if recipe.second_look else plain
+    scored = [scores_of(one_look, model, x, second_look=recipe.second_look) for x in sets]
+    plain, looked = [p for p, _ in scored], [s for _, s in scored]
     keeps = (recipe.keep_mnist, recipe.keep_drawn, recipe.keep_pieces)
     quantiles = [np.quantile(s, 1 - keep) for s, keep in zip(looked, keeps) if len(s)]  # an empty set keeps nothing to choose by
     threshold = float(min(quantiles))
@@ -172,16 +172,22 @@ def choose_thresholds(
     return threshold, floor, band
 
 
-def scores_of(open_set: OpenSet, model: Model, images: np.ndarray, second_look: bool = False, chunk: int = 4_096) -> np.ndarray:
-    """P(digit) (B,) of images (B, 784), a chunk at a time; with second_look, every picture's mean over itself
-    and its four one-pixel shifts (the band [0, 1])."""
-    judge_with = dataclasses.replace(open_set, second_look=(0.0, 1.0)) if second_look else open_set
-    parts = []
+def scores_of(
+    open_set: OpenSet, model: Model, images: np.ndarray, second_look: bool = False, chunk: int = 4_096
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(digit) (B,) of images (B, 784) at one look, and the P(digit) (B,) the threshold is chosen on: with
+    second_look, every picture's mean over itself and its four one-pixel shifts (the band [0, 1]); else the
+    one-look scores again. A chunk at a time; one pass of the model over the pictures serves both."""
+    looking = dataclasses.replace(open_set, second_look=(0.0, 1.0))
+    plain, looked = [], []
     for i in range(0, len(images), chunk):
         x = images[i : i + chunk]
         hidden = model.predict_proba_and_hidden(x)[1] if open_set.needs_hidden else None
-        parts.append(judge_with.judged_scores(x, hidden, model))
-    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        plain.append(open_set.digit_scores(x, hidden))
+        looked.append(looking.judged_scores(x, hidden, model) if second_look else plain[-1])
+    if not plain:
+        return np.zeros(0, np.float32), np.zeros(0, np.float32)
+    return np.concatenate(plain), np.concatenate(looked)
 
 
 def second_look_band(plain: np.ndarray, looked: np.ndarray, threshold: float) -> tuple[float, float]:
