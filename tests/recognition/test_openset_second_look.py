@@ -4,6 +4,7 @@ averaged over the picture and its four one-pixel shifts; the band is chosen on v
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -13,7 +14,7 @@ from backend.nn.model import Model
 from backend.nn.network import Network, NetworkConfig
 from backend.nn.weights import WeightsError
 from backend.recognition.openset import CARD_FILE, HIDDEN, SECOND_LOOK_SHIFTS, OpenSet, load_open_set, one_pixel_shifts, save_open_set
-from backend.recognition.openset_training import second_look_band
+from backend.recognition.openset_training import scores_of, second_look_band
 
 
 def pixel_open_set(band: tuple[float, float] | None, threshold: float = 0.5) -> OpenSet:
@@ -76,6 +77,31 @@ def test_a_hidden_reading_rejector_needs_the_model_for_its_second_look():
         open_set.digit_scores(images, hidden) + open_set.digit_scores(views, model.predict_proba_and_hidden(views)[1]).reshape(4, 3).sum(0)
     ) / 5
     np.testing.assert_allclose(open_set.judged_scores(images, hidden, model), expected, rtol=1e-5)
+
+
+def test_one_pass_over_the_pictures_gives_both_the_plain_and_the_second_look_scores(monkeypatch):
+    rng = np.random.default_rng(4)
+    model = Model([Network.initialise(NetworkConfig((784, 12, 10)), rng)])
+    open_set = OpenSet(1.0, Network.initialise(NetworkConfig((12, 4, 2)), rng), 0.5, 0.0, inputs=HIDDEN)
+    images = drawings(5)
+    expected_plain = open_set.digit_scores(images, model.predict_proba_and_hidden(images)[1])
+    expected_looked = dataclasses.replace(open_set, second_look=(0.0, 1.0)).judged_scores(
+        images, model.predict_proba_and_hidden(images)[1], model
+    )
+    passes = []
+    forward = model.predict_proba_and_hidden
+    monkeypatch.setattr(model, "predict_proba_and_hidden", lambda x: passes.append(len(x)) or forward(x))
+
+    plain, looked = scores_of(open_set, model, images, second_look=True, chunk=3)
+
+    np.testing.assert_allclose(plain, expected_plain, rtol=1e-6)
+    np.testing.assert_allclose(looked, expected_looked, rtol=1e-6)
+    assert passes == [3, 12, 2, 8]  # per chunk: the pictures once, then their four shifts
+    passes.clear()
+    plain_again, same = scores_of(open_set, model, images, chunk=3)
+    np.testing.assert_array_equal(same, plain_again)
+    assert passes == [3, 2]  # one look: no shifts at all
+    np.testing.assert_allclose(plain_again, expected_plain, rtol=1e-6)
 
 
 def test_the_band_gives_every_picture_the_decision_of_the_mean():
