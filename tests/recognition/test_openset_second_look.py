@@ -84,10 +84,9 @@ def test_one_pass_over_the_pictures_gives_both_the_plain_and_the_second_look_sco
     model = Model([Network.initialise(NetworkConfig((784, 12, 10)), rng)])
     open_set = OpenSet(1.0, Network.initialise(NetworkConfig((12, 4, 2)), rng), 0.5, 0.0, inputs=HIDDEN)
     images = drawings(5)
-    expected_plain = open_set.digit_scores(images, model.predict_proba_and_hidden(images)[1])
-    expected_looked = dataclasses.replace(open_set, second_look=(0.0, 1.0)).judged_scores(
-        images, model.predict_proba_and_hidden(images)[1], model
-    )
+    hidden = model.predict_proba_and_hidden(images)[1]
+    expected_plain = open_set.digit_scores(images, hidden)
+    expected_looked = dataclasses.replace(open_set, second_look=(0.0, 1.0)).judged_scores(images, hidden, model)
     passes = []
     forward = model.predict_proba_and_hidden
     monkeypatch.setattr(model, "predict_proba_and_hidden", lambda x: passes.append(len(x)) or forward(x))
