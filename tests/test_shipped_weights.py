@@ -16,10 +16,17 @@ def test_shipped_weights_reach_the_accuracy_their_card_claims(mnist_data):
 
 
 def test_shipped_card_describes_a_reproducible_recipe():
-    _, card = load_model(MODEL_DIR)
+    model, card = load_model(MODEL_DIR)
     assert card["training"]["seed"] == card["seed"]
     assert card["validation_accuracy"] > 0.98 and card["data"]["validation_images"] == 5000
-    assert card["command"].startswith("python scripts/train.py")
+    if card["command"].startswith("python scripts/combine.py --mix"):
+        # networks of different trainings: each one's own train.py line, and as many origins as networks
+        origins = card["members_from"]
+        assert len(origins) == len(model.members) == len(card["member_validation_accuracy"])
+        assert all(o["command"].startswith("python scripts/train.py") for o in origins)
+        assert all(o["parent"]["command"].startswith("python scripts/train.py") for o in origins if o["parent"])
+    else:
+        assert card["command"].startswith("python scripts/train.py")
 
 
 def test_shipped_folder_stays_small():

@@ -57,6 +57,7 @@ def preset_summary(card: dict[str, Any]) -> dict[str, Any]:
         "history_measured": card.get("history_measured"),
         "command": card.get("command"),
         "parent": parent_summary(card.get("parent")),
+        "members_from": [origin_summary(origin) for origin in card["members_from"]] if card.get("members_from") else None,
     }
 
 
@@ -65,6 +66,20 @@ def parent_summary(parent: dict[str, Any] | None) -> dict[str, Any] | None:
     if not parent:
         return None
     return {key: parent.get(key) for key in ("model_id", "epochs", "training_wall_time_s", "validation_accuracy", "test_accuracy")}
+
+
+def origin_summary(origin: dict[str, Any]) -> dict[str, Any]:
+    """For one network of an ensemble joined from different trainings (scripts/combine.py --mix writes
+    `members_from`): its seed, its own epochs, what it was fine-tuned from, what was mixed into its data."""
+    return {
+        "seed": origin.get("seed"),
+        "epochs": origin.get("epochs"),
+        "learning_rate": origin.get("learning_rate"),
+        "parent": parent_summary(origin.get("parent")),
+        "drawn_digits": bool((origin.get("drawn_digits") or {}).get("trained_on")),
+        "number_pieces": bool((origin.get("number_pieces") or {}).get("trained_on")),
+        "validation_accuracy": origin.get("validation_accuracy"),
+    }
 
 
 def mistakes(model: Model, images: np.ndarray, labels: np.ndarray) -> list[dict[str, Any]]:

@@ -34,6 +34,20 @@ export function curve(history, quantity, member = 0) {
   };
 }
 
+/** One line per network of an ensemble joined from different trainings (a card's members_from, as
+ * learning.origin_summary gives it): "seed 22: 200 epochs at η = 0.05 with drawn digits and number pieces". */
+export function memberOrigins(origins) {
+  return origins.map((origin) => {
+    const data = [origin.drawn_digits && "drawn digits", origin.number_pieces && "number pieces"].filter(Boolean);
+    const mixedIn = data.length ? ` with ${data.join(" and ")}` : "";
+    const rate = origin.learning_rate === null || origin.learning_rate === undefined ? "" : ` at η = ${origin.learning_rate}`;
+    const epochs = origin.parent
+      ? `${origin.parent.epochs} epochs (${origin.parent.model_id}), then ${origin.epochs} fine-tuned${rate}${mixedIn}`
+      : `${origin.epochs} epochs${rate}${mixedIn}`;
+    return `seed ${origin.seed}: ${epochs}`;
+  });
+}
+
 /** 784 grey levels in [0, 1] from the base64 of 784 bytes. */
 export function decodePixels(base64) {
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));

@@ -3,7 +3,7 @@
 // charts, the shipped model's confusion matrix and the test digits it gets wrong. A preset whose card
 // has no per-epoch history is shown as missing, never filled in. Pure helpers: how-math.js.
 
-import { linearScale, pathData, ticks, curve, decodePixels, percent } from "./how-math.js";
+import { linearScale, pathData, ticks, curve, decodePixels, percent, memberOrigins } from "./how-math.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const DATA = "data/how-it-learned.json";
@@ -33,8 +33,8 @@ function presetCard(preset) {
     ["Layers", orDash(preset.layer_sizes, (s) => s.join(" → ")) + (preset.members > 1 ? ` × ${preset.members} averaged` : ""), "layers"],
     ["Units", `${preset.activation}, ${preset.output_activation} output`, "activation"],
     ["Cost", orDash(preset.cost), "cost"],
-    ["Optimiser", `${preset.optimizer}, η = ${preset.learning_rate}`, "optimizer"],
-    ["Epochs", orDash(preset.epochs) + (preset.augmented ? ", distorted copies" : "") + (preset.dropout ? `, dropout ${preset.dropout}` : ""), "epochs"],
+    ["Optimiser", `${preset.optimizer}, η = ${preset.members_from ? "each member its own" : preset.learning_rate}`, "optimizer"],
+    ["Epochs", (preset.members_from ? "each member its own" : orDash(preset.epochs)) + (preset.augmented ? ", distorted copies" : "") + (preset.dropout ? `, dropout ${preset.dropout}` : ""), "epochs"],
     ["Parameters", orDash(preset.n_parameters, (n) => n.toLocaleString("en")), "parameters"],
     ["Validation accuracy", orDash(preset.validation_accuracy, percent), "validation-accuracy"],
     ["Test accuracy", orDash(preset.test_accuracy, percent), "test-accuracy"],
@@ -44,6 +44,11 @@ function presetCard(preset) {
     // a fine-tune's own epochs and time are its last step: say what it started from
     const from = preset.parent;
     facts.push(["Fine-tuned from", `${orDash(from.model_id)}: ${orDash(from.epochs)} epochs, ${orDash(from.training_wall_time_s, duration)}`, "parent"]);
+  }
+  if (preset.members_from) {
+    // networks of different trainings averaged: no single recipe, so one line per member
+    const origins = memberOrigins(preset.members_from).map((line, i) => `${i + 1}. ${line}`);
+    facts.push(["Members", origins.join("; "), "members-from"]);
   }
   const list = element("dl");
   for (const [name, value, id] of facts) {

@@ -37,6 +37,10 @@ def check_how(page: Page, watch: PageWatch) -> None:
             expect(preset.locator("[data-fact=parent]")).to_contain_text(f"{card['parent']['model_id']}: {card['parent']['epochs']} epochs")
         else:
             expect(preset.locator("[data-fact=parent]")).to_have_count(0)
+        if card.get("members_from"):  # a mixed ensemble gives one line per member, with its seed and epochs
+            origins = preset.locator("[data-fact=members-from]")
+            for i, origin in enumerate(card["members_from"], start=1):
+                expect(origins).to_contain_text(f"{i}. seed {origin['seed']}: ")
         curves = page.locator(f"[data-testid=preset-curves][data-preset={name}]")
         if card.get("history"):
             epochs = [row for row in card["history"] if row["member"] == 0]

@@ -48,6 +48,25 @@ def test_a_fine_tunes_summary_names_what_it_started_from():
     assert summary["parent"]["training_wall_time_s"] == 6423.2 and "command" not in summary["parent"]
 
 
+def test_a_mixed_ensembles_summary_gives_each_members_origin():
+    tuned = {
+        "seed": 11,
+        "epochs": 8,
+        "learning_rate": 0.001,
+        "command": "python scripts/train.py --init-from x",
+        "drawn_digits": {"trained_on": 6000},
+    }
+    tuned["parent"] = {"model_id": "mlp-0123456789ab", "epochs": 250, "command": "python scripts/train.py"}
+    joint = {"seed": 22, "epochs": 200, "parent": None, "drawn_digits": {"trained_on": 6000}, "number_pieces": {"trained_on": 15000}}
+    summary = preset_summary({"name": "mixed", "members": [{}, {}], "training": {"epochs": 8}, "members_from": [tuned, joint]})
+    first, second = summary["members_from"]
+    assert (first["seed"], first["epochs"], first["learning_rate"], first["parent"]["epochs"]) == (11, 8, 0.001, 250)
+    assert (first["drawn_digits"], first["number_pieces"]) == (True, False)
+    assert (second["seed"], second["epochs"], second["parent"], second["number_pieces"]) == (22, 200, None, True)
+    assert "command" not in first and summary["parent"] is None
+    assert preset_summary({"name": "plain", "members": [{}]})["members_from"] is None
+
+
 def test_mistakes_are_the_wrong_answers_most_confident_first(mnist_data):
     net = Network.initialise(NetworkConfig((784, 16, 10)), np.random.default_rng(1))
     model = Model([net])
@@ -78,6 +97,6 @@ def test_the_committed_page_data_matches_the_committed_cards():
     assert data["test_confusion"] == shipped["test_confusion"]
     wrong = sum(count for t, row in enumerate(shipped["test_confusion"]) for a, count in enumerate(row) if t != a)
     assert len(data["mistakes"]) == wrong and data["test_images"] == 10000
-    # classic and fast were retrained with a history; best's is its fine-tune's, and it names the ensemble it started from
+    # classic and fast were retrained with a history; best joins networks of two trainings, each with its own rows
     assert [p["history"] is not None for p in data["presets"]] == [True, True, True]
-    assert [p["parent"] is not None for p in data["presets"]] == [False, False, True]
+    assert [p["members_from"] is not None for p in data["presets"]] == [False, False, True]

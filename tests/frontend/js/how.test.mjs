@@ -1,7 +1,7 @@
 // Unit tests of frontend/js/how-math.js (the "how it learned" page's pure helpers) under Node's test runner.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { linearScale, pathData, ticks, curve, decodePixels, percent } from "../../../frontend/js/how-math.js";
+import { linearScale, pathData, ticks, curve, decodePixels, percent, memberOrigins } from "../../../frontend/js/how-math.js";
 
 test("a linear scale maps the ends of the domain onto the ends of the range, flipped if asked", () => {
   const s = linearScale(1, 11, 300, 100);
@@ -48,4 +48,15 @@ test("a gallery picture decodes to 784 levels in [0, 1]; a short one is refused"
 test("fractions print as the card's percentages", () => {
   assert.equal(percent(0.9947), "99.47%");
   assert.equal(percent(0.96175, 1), "96.2%");
+});
+
+test("each member of a mixed ensemble gets one line: its seed, epochs and rate, what it started from and saw", () => {
+  const tuned = { seed: 11, epochs: 8, learning_rate: 0.001, parent: { model_id: "mlp-0123456789ab", epochs: 250 }, drawn_digits: true, number_pieces: false };
+  const joint = { seed: 22, epochs: 200, learning_rate: 0.05, parent: null, drawn_digits: true, number_pieces: true };
+  const plain = { seed: 3, epochs: 30, parent: null, drawn_digits: false, number_pieces: false };
+  assert.deepEqual(memberOrigins([tuned, joint, plain]), [
+    "seed 11: 250 epochs (mlp-0123456789ab), then 8 fine-tuned at η = 0.001 with drawn digits",
+    "seed 22: 200 epochs at η = 0.05 with drawn digits and number pieces",
+    "seed 3: 30 epochs",
+  ]);
 });
