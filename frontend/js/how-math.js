@@ -48,6 +48,11 @@ export function memberOrigins(origins) {
   });
 }
 
+/** The members (0-based, ascending) that have rows in a card's history. */
+export function membersWithHistory(history) {
+  return [...new Set(history.map((row) => row.member))].sort((a, b) => a - b);
+}
+
 /** 784 grey levels in [0, 1] from the base64 of 784 bytes. */
 export function decodePixels(base64) {
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));

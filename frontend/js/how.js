@@ -3,7 +3,7 @@
 // charts, the shipped model's confusion matrix and the test digits it gets wrong. A preset whose card
 // has no per-epoch history is shown as missing, never filled in. Pure helpers: how-math.js.
 
-import { linearScale, pathData, ticks, curve, decodePixels, percent, memberOrigins } from "./how-math.js";
+import { linearScale, pathData, ticks, curve, decodePixels, percent, memberOrigins, membersWithHistory } from "./how-math.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const DATA = "data/how-it-learned.json";
@@ -109,9 +109,29 @@ function curvesFor(preset) {
     );
     return box;
   }
-  const loss = curve(preset.history, "loss");
-  const accuracy = curve(preset.history, "accuracy");
-  box.append(lineChart("Loss", loss), lineChart("Accuracy (%)", accuracy, { percentAxis: true }));
+  const charts = element("div", { class: "curve-charts" });
+  const draw = (member) =>
+    charts.replaceChildren(
+      lineChart("Loss", curve(preset.history, "loss", member)),
+      lineChart("Accuracy (%)", curve(preset.history, "accuracy", member), { percentAxis: true }),
+    );
+  const members = membersWithHistory(preset.history);
+  if (members.length > 1) {
+    // an ensemble's networks may come from different trainings (a fine-tune, a long run): each its own curve
+    const label = element("label", { class: "curve-member" }, "Network ");
+    const choice = element("select", { "data-testid": "curve-member" });
+    for (const member of members) {
+      const origin = preset.members_from?.[member];
+      const rows = preset.history.filter((row) => row.member === member).length;
+      const text = `${member + 1} of ${preset.members}` + (origin ? ` (seed ${origin.seed}, ${rows} epochs)` : "");
+      choice.append(element("option", { value: member }, text));
+    }
+    choice.addEventListener("change", () => draw(Number(choice.value)));
+    label.append(choice);
+    box.append(label);
+  }
+  box.append(charts);
+  draw(members[0]);
   return box;
 }
 

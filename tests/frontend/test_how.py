@@ -4,6 +4,7 @@ request to another origin (checked by the page fixtures) and every figure it pri
 from __future__ import annotations
 
 import json
+import re
 
 from playwright.sync_api import Page, expect
 
@@ -49,6 +50,17 @@ def check_how(page: Page, watch: PageWatch) -> None:
             for path in paths.all():
                 assert path.get_attribute("d").count("L") == len(epochs) - 1  # one point per epoch of the card
             expect(curves.get_by_test_id("history-missing")).to_have_count(0)
+            members = sorted({row["member"] for row in card["history"]})
+            if len(members) > 1:  # each network's own curve, picked by the reader
+                choice = curves.get_by_test_id("curve-member")
+                expect(choice.locator("option")).to_have_count(len(members))
+                last = members[-1]
+                choice.select_option(str(last))
+                epochs = [row for row in card["history"] if row["member"] == last]
+                points = rf"^M[^L]*(L[^L]*){{{len(epochs) - 1}}}$"  # redrawn: one point per epoch of that network
+                expect(paths.first).to_have_attribute("d", re.compile(points))
+                for path in paths.all():
+                    assert path.get_attribute("d").count("L") == len(epochs) - 1
         else:
             expect(curves.get_by_test_id("history-missing")).to_be_visible()  # missing, not made up
             expect(curves.locator("path")).to_have_count(0)

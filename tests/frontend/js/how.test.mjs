@@ -1,7 +1,7 @@
 // Unit tests of frontend/js/how-math.js (the "how it learned" page's pure helpers) under Node's test runner.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { linearScale, pathData, ticks, curve, decodePixels, percent, memberOrigins } from "../../../frontend/js/how-math.js";
+import { linearScale, pathData, ticks, curve, decodePixels, percent, memberOrigins, membersWithHistory } from "../../../frontend/js/how-math.js";
 
 test("a linear scale maps the ends of the domain onto the ends of the range, flipped if asked", () => {
   const s = linearScale(1, 11, 300, 100);
@@ -59,4 +59,10 @@ test("each member of a mixed ensemble gets one line: its seed, epochs and rate, 
     "seed 22: 200 epochs at η = 0.05 with drawn digits and number pieces",
     "seed 3: 30 epochs",
   ]);
+});
+
+test("the members with a curve are listed once each, in order", () => {
+  const history = [2, 0, 2, 0, 1].map((member, i) => ({ member, epoch: i + 1 }));
+  assert.deepEqual(membersWithHistory(history), [0, 1, 2]);
+  assert.deepEqual(membersWithHistory([]), []);
 });
