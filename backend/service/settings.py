@@ -27,7 +27,7 @@ beyond host, port, workers, log level and the shutdown grace period.
     MODEL_NAME       the name of the default model (MODEL_DIR's top level) in ?model= and the V2 protocol (mnist)
     ADMIN_TOKEN      bearer token for POST /admin/reload, V2 load and the feedback export (none: those calls are refused)
     RELOAD_POLL_S    seconds between checks of MODEL_DIR for new weights, per worker (2; 0: never)
-    MODEL_CARD_DETAILS  public: /model leaves out the software versions and training commands; full: all (public)
+    MODEL_CARD_DETAILS  public: /model leaves out the software versions, training commands and folders; full: all (public)
     LOG_LEVEL        critical / error / warning / info / debug   (info)
     SHUTDOWN_TIMEOUT_S  seconds SIGTERM waits for in-flight requests (10)
     ACCESS_LOG       uvicorn's line per request                   (false)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Response
 
 from backend.service.dependencies import ChosenSlot, ModelDep, SettingsDep
@@ -9,9 +11,9 @@ from backend.service.routes.common import MODEL_NOT_FOUND, json_response
 from backend.service.schemas import Health, ModelCard
 
 router = APIRouter(tags=["meta"])
-# what the build used (interpreter and library versions, command lines with local paths): shown only
-# with MODEL_CARD_DETAILS=full, since they tell an attacker more than they tell a user
-PRIVATE_CARD_FIELDS = ("versions", "command", "trained_as")
+# what the build used (interpreter and library versions, command lines and folders with local paths): shown
+# only with MODEL_CARD_DETAILS=full, since they tell an attacker more than they tell a user
+PRIVATE_CARD_FIELDS = ("versions", "command", "trained_as", "from", "fine_tuned_from")
 
 
 @router.get(
@@ -39,4 +41,14 @@ async def model_card(slot: ChosenSlot, settings: SettingsDep) -> Response:
     card = slot.served.card
     if settings.model_card_details == "full":
         return json_response(card)
-    return json_response({key: value for key, value in card.items() if key not in PRIVATE_CARD_FIELDS})
+    return json_response(without_private(card))
+
+
+def without_private(value: Any) -> Any:
+    """The card less PRIVATE_CARD_FIELDS at every depth: a fine-tune's `parent` and each origin in a mixed
+    ensemble's `members_from` carry their own commands and folders."""
+    if isinstance(value, dict):
+        return {key: without_private(item) for key, item in value.items() if key not in PRIVATE_CARD_FIELDS}
+    if isinstance(value, list):
+        return [without_private(item) for item in value]
+    return value

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from backend.paths import MODEL_DIR
+from backend.service.routes.meta import without_private
 from backend.service.schemas import EXAMPLE_PIXELS
 from backend.testing.service import INDEX_HTML, serve_asgi, settings_for
 
@@ -34,9 +35,24 @@ async def test_model_card_is_the_card_beside_the_weights_less_versions_and_comma
     response = await client.get("/model")
     assert response.status_code == 200
     body = response.json()
-    assert body == {key: value for key, value in CARD.items() if key not in ("versions", "command", "trained_as")}
+    assert body == without_private(CARD)
     for key in ("members", "n_parameters", "weights_sha256", "test_accuracy", "training"):
-        assert key in body
+        assert body[key] == CARD[key]
+    for key in ("versions", "command", "trained_as", "from"):  # at no depth
+        assert f'"{key}":' not in response.text
+    if CARD.get("members_from"):  # a mixed ensemble still says where each network came from, without the paths
+        assert [o["seed"] for o in body["members_from"]] == [o["seed"] for o in CARD["members_from"]]
+
+
+def test_private_fields_are_dropped_at_every_depth():
+    card = {
+        "command": "python scripts/combine.py --mix /home/me/a:0",
+        "parent": {"command": "python scripts/train.py", "model_id": "mlp-0123456789ab"},
+        "members_from": [{"from": "/home/me/a", "seed": 3, "parent": {"trained_as": ["python scripts/train.py"]}}],
+        "test_accuracy": 0.99,
+    }
+    public = {"parent": {"model_id": "mlp-0123456789ab"}, "members_from": [{"seed": 3, "parent": {}}], "test_accuracy": 0.99}
+    assert without_private(card) == public
 
 
 async def test_model_card_details_full_shows_the_whole_card(tmp_path):
