@@ -36,7 +36,7 @@ from backend.paths import MODEL_DIR, PROJECT_ROOT
 from backend.recognition.corrections import CorrectionsError, digest_of, load_corrections
 from backend.recognition.evaluation import robustness_report, score_test_set
 from backend.recognition.learning import LEARNED_JSON, how_it_learned
-from backend.recognition.negatives import make_drawn_digits, make_negatives
+from backend.recognition.negatives import make_drawn_digits_by_source, make_negatives
 from backend.recognition.openset import hidden_width, load_open_set
 from backend.recognition.openset_report import open_set_report
 
@@ -81,9 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         report["robustness"] = robustness_report(model, test.images, test.labels)
     if args.open_set:
         negatives = make_negatives(args.negatives, "report", args.seed, digits=test.images)
-        drawn, drawn_labels = make_drawn_digits(args.drawn_digits, "report", args.seed)
+        drawn, drawn_labels, drawn_sources = make_drawn_digits_by_source(args.drawn_digits, "report", args.seed)
         open_set = load_open_set(args.weights, digit_model_id=card.get("model_id"), hidden_width=hidden_width(model))
-        report["open_set"] = open_set_report(model, open_set, test.images, test.labels, negatives, drawn, drawn_labels)
+        report["open_set"] = open_set_report(model, open_set, test.images, test.labels, negatives, drawn, drawn_labels, drawn_sources)
         if args.figures:
             draw_figures(report["open_set"], args.figures)
 
@@ -108,6 +108,8 @@ def print_open_set(r: dict) -> None:
         for name, v in n[table].items():
             print(f"    {name:40s} {v['share']:.4f}  (n = {v['n']})")
     print(f"  held-out drawn digits accepted and read right: {d['accepted_and_right']:.4f} of {d['n']}")
+    for name, v in d.get("accepted_and_right_by_source", {}).items():
+        print(f"    {name:40s} {v['share']:.4f}  (n = {v['n']})")
 
 
 def draw_figures(r: dict, folder: Path) -> None:

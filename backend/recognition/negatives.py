@@ -328,21 +328,31 @@ def make_negatives(n: int, split: str, seed: int = 0, digits: np.ndarray | None 
 
 def make_drawn_digits(n: int, split: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """n digits drawn as pen strokes (sketches.DIGITS, jittered) or in a font: images (n, 784), digits (n,)."""
+    images, labels, _ = make_drawn_digits_by_source(n, split, seed)
+    return images, labels
+
+
+def make_drawn_digits_by_source(n: int, split: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """make_drawn_digits's digits (the same ones) and how each was made: "strokes" or "font/<font file's stem>" (n,)."""
     assert split in SPLITS, f"split must be one of {SPLITS}"
     rng = np.random.default_rng([SPLIT_SEED[split], seed, 7])
     fonts = fonts_for(split)
-    images, labels = [], []
+    images, labels, sources = [], [], []
     while len(images) < n:
         digit = int(rng.integers(10))
         if rng.random() < 0.7:
             variants = DIGITS[digit]
             image = frame(render_strokes(jitter(variants[int(rng.integers(len(variants)))], rng, wobble=0.02), rng))
+            source = "strokes"
         else:
-            image = frame(render_glyph(str(digit), fonts[int(rng.integers(len(fonts)))], rng, varied=split != "report"))
+            font = fonts[int(rng.integers(len(fonts)))]
+            image = frame(render_glyph(str(digit), font, rng, varied=split != "report"))
+            source = f"font/{font.stem}"
         if image is not None:
             images.append(image)
             labels.append(digit)
-    return np.stack(images).astype(np.float32), np.array(labels)
+            sources.append(source)
+    return np.stack(images).astype(np.float32), np.array(labels), np.array(sources)
 
 
 def _counts(n: int, shares: list[float]) -> list[int]:

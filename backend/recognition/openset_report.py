@@ -6,7 +6,7 @@ Scored sets (none of them used to fit or choose anything):
   - negatives.make_negatives(split="report"): held-out fonts, held-out shapes, the report seeds,
     digit pairs made of test digits: share rejected, overall and per kind, per font, per shape;
   - negatives.make_drawn_digits(split="report"): digits drawn with a pen or in a held-out font: share
-    accepted and read right;
+    accepted and read right, overall and per source (pen strokes, each font) when the sources are given;
   - the OSCR curve (correct-classification rate against false-accept rate) and the reliability diagram.
 What this module leaves out: drawing the figures (scripts/evaluate.py, with matplotlib).
 """
@@ -31,7 +31,9 @@ def open_set_report(
     negatives: DrawnSet,
     drawn_images: np.ndarray,
     drawn_labels: np.ndarray,
+    drawn_sources: np.ndarray | None = None,
 ) -> dict[str, Any]:
+    """The report's figures; drawn_sources (N,) (negatives.make_drawn_digits_by_source) splits the drawn digits' by source."""
     digits = judge(model, open_set, test_images)
     others = judge(model, open_set, negatives.images)
     drawn = judge(model, open_set, drawn_images)
@@ -40,6 +42,7 @@ def open_set_report(
     rejected = ~others.accepted
     kinds, details = negatives.kind_of(1), negatives.kind_of(2)
     curve = oscr_curve(digits, test_labels, others, open_set)
+    drawn_right = drawn.accepted & (drawn.predicted == drawn_labels)
     return {
         "temperature": open_set.temperature,
         "threshold": open_set.threshold,
@@ -63,8 +66,9 @@ def open_set_report(
         },
         "drawn_digits": {
             "n": int(len(drawn_labels)),
-            "accepted_and_right": float((drawn.accepted & (drawn.predicted == drawn_labels)).mean()),
+            "accepted_and_right": float(drawn_right.mean()),
             "accepted": float(drawn.accepted.mean()),
+            **({"accepted_and_right_by_source": _shares(drawn_right, drawn_sources)} if drawn_sources is not None else {}),
         },
         "reliability": reliability(digits.calibrated.max(axis=1), right),
         "reliability_uncalibrated": reliability(raw_confidence, right),

@@ -15,7 +15,9 @@ from backend.recognition.negatives import (
     TRAIN_FONTS,
     TRAIN_SHAPES,
     FontsMissingError,
+    fonts_for,
     make_drawn_digits,
+    make_drawn_digits_by_source,
     make_negatives,
 )
 from backend.recognition.preprocess import centre_of_mass
@@ -76,6 +78,15 @@ def test_drawn_digits_are_labelled_digits():
     images, labels = make_drawn_digits(40, "train", seed=0)
     assert images.shape == (40, N_INPUTS)
     assert set(labels.tolist()) <= set(range(10)) and len(set(labels.tolist())) > 5
+
+
+def test_drawn_digits_by_source_are_the_same_digits_with_how_each_was_made():
+    images, labels = make_drawn_digits(60, "report", seed=3)
+    same_images, same_labels, sources = make_drawn_digits_by_source(60, "report", seed=3)
+    np.testing.assert_array_equal(images, same_images)
+    np.testing.assert_array_equal(labels, same_labels)
+    held_out = {f"font/{font.stem}" for font in fonts_for("report")}
+    assert set(sources.tolist()) <= held_out | {"strokes"} and "strokes" in sources and len(set(sources.tolist()) & held_out) > 1
 
 
 def test_digit_pairs_need_digits_to_pair():

@@ -62,6 +62,12 @@ def test_train_rejector_then_evaluate_the_open_set(tmp_path):
     report = json.loads(evaluated.stdout)["open_set"]
     assert report["negatives"]["n"] == 200 and set(report["negatives"]["rejected_by_kind"]) >= {"shapes", "font_letters", "scribbles"}
     assert 0 <= report["mnist_test"]["ece"] <= 1 and report["mnist_test"]["n"] == 10_000
+    drawn = report["drawn_digits"]
+    by_source = drawn["accepted_and_right_by_source"]  # pen strokes and each held-out font apart
+    assert "strokes" in by_source and any(name.startswith("font/") for name in by_source)
+    assert sum(v["n"] for v in by_source.values()) == drawn["n"] == 100
+    overall = sum(v["n"] * v["share"] for v in by_source.values()) / drawn["n"]
+    assert abs(overall - drawn["accepted_and_right"]) < 1e-9
     assert (tmp_path / "figures" / "oscr.png").stat().st_size > 1000
     assert (tmp_path / "figures" / "reliability.png").stat().st_size > 1000
 
