@@ -47,13 +47,14 @@ function presetCard(preset) {
   }
   if (preset.members_from) {
     // networks of different trainings averaged: no single recipe, so one line per member
-    const origins = memberOrigins(preset.members_from).map((line, i) => `${i + 1}. ${line}`);
-    facts.push(["Members", origins.join("; "), "members-from"]);
+    facts.push(["Members", memberOrigins(preset.members_from).map((line, i) => `${i + 1}. ${line}`), "members-from"]);
   }
   const list = element("dl");
   for (const [name, value, id] of facts) {
     const row = element("div");
-    row.append(element("dt", {}, name), element("dd", { "data-fact": id }, value));
+    const fact = element("dd", { "data-fact": id }, Array.isArray(value) ? "" : value);
+    if (Array.isArray(value)) fact.append(...value.map((line) => element("span", { class: "fact-line" }, line))); // one line each
+    row.append(element("dt", {}, name), fact);
     list.append(row);
   }
   card.append(list);
