@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     sources = [load_source(spec) for spec in args.members]
     if any(s.picked for s in sources) and not args.mix:
         sys.exit("FOLDER:K picks networks out of an ensemble: that is a mixed ensemble, pass --mix")
+    picked = [(s.card.get("model_id"), k) for s in sources for k in s.picks]
+    if len(set(picked)) != len(picked):
+        sys.exit("a network is named twice (the same model id and network): an ensemble averages different networks")
     model = Model([s.model.members[k] for s in sources for k in s.picks])
     data = load_mnist(args.data_dir)
     if args.mix:

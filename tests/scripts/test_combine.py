@@ -93,8 +93,13 @@ def test_picking_networks_without_mix_is_refused(tmp_path, two_trainings):
     assert not (tmp_path / "mixed").exists()
 
 
-def test_mix_refuses_a_network_the_folder_does_not_hold(tmp_path, two_trainings):
+@pytest.mark.parametrize(
+    ("picks", "message"),
+    [([":2"], "holds networks 0 to 1"), ([":0", ":0"], "named twice"), ([":1", ""], "named twice")],
+    ids=["missing", "twice", "twice-whole"],
+)
+def test_mix_refuses_a_network_the_folder_does_not_hold_or_one_named_twice(tmp_path, two_trainings, picks, message):
     pair_dir, _ = two_trainings
-    refused = run("scripts/combine.py", "--mix", f"{pair_dir}:2", "--out", str(tmp_path / "mixed"))
-    assert refused.returncode != 0 and "holds networks 0 to 1" in refused.stderr
+    refused = run("scripts/combine.py", "--mix", *[f"{pair_dir}{pick}" for pick in picks], "--out", str(tmp_path / "mixed"))
+    assert refused.returncode != 0 and message in refused.stderr
     assert not (tmp_path / "mixed").exists()
