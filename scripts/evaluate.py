@@ -23,6 +23,7 @@ calibration error, held-out non-digit drawings rejected per kind, font and shape
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import sys
@@ -178,13 +179,18 @@ def write_charts(report: dict[str, Any], folder: Path) -> list[Path]:
     with_history = [p for p in report["presets"] if p["history"]]
     fig, axes = plt.subplots(len(with_history) or 1, 2, figsize=(10, 3.2 * max(1, len(with_history))), squeeze=False)
     for row, preset in zip(axes, with_history):
-        epochs = [h["epoch"] for h in preset["history"] if h["member"] == 0]
+        # the network with the longest record: in a mixed ensemble, the one trained from scratch, not a fine-tune
+        rows_of = collections.Counter(h["member"] for h in preset["history"])
+        member = max(sorted(rows_of), key=rows_of.get)
+        epochs = [h["epoch"] for h in preset["history"] if h["member"] == member]
         for ax, quantity in zip(row, ("loss", "accuracy")):
             for split, style in (("train", "-"), ("validation", "--")):
-                values = [h[f"{split}_{quantity}"] for h in preset["history"] if h["member"] == 0]
+                values = [h[f"{split}_{quantity}"] for h in preset["history"] if h["member"] == member]
                 ax.plot(epochs, values, style, label=split)
             tuned = preset.get("parent") is not None  # a fine-tune's card holds the fine-tune's epochs only
             name = preset["preset"] + (" (its fine-tune)" if tuned else "")
+            if preset.get("members_from"):
+                name += f" (network {member + 1} of {preset['members']})"
             ax.set_title(f"{name}: {quantity} ({preset['cost']} cost)" if quantity == "loss" else f"{name}: {quantity}")
             ax.set_xlabel("epoch of the fine-tune" if tuned else "epoch")
             ax.grid(alpha=0.3)

@@ -132,7 +132,12 @@ function curvesFor(preset) {
     box.append(label);
   }
   box.append(charts);
-  draw(members[0]);
+  // first the network with the longest record: in a mixed ensemble, the one trained from scratch (as in the README's chart)
+  const rowsOf = (member) => preset.history.filter((row) => row.member === member).length;
+  const longest = members.reduce((best, member) => (rowsOf(member) > rowsOf(best) ? member : best), members[0]);
+  const picker = box.querySelector("select");
+  if (picker) picker.value = String(longest);
+  draw(longest);
   return box;
 }
 

@@ -3,6 +3,7 @@ request to another origin (checked by the page fixtures) and every figure it pri
 
 from __future__ import annotations
 
+import collections
 import json
 import re
 
@@ -44,23 +45,22 @@ def check_how(page: Page, watch: PageWatch) -> None:
                 expect(origins).to_contain_text(f"{i}. seed {origin['seed']}: ")
         curves = page.locator(f"[data-testid=preset-curves][data-preset={name}]")
         if card.get("history"):
-            epochs = [row for row in card["history"] if row["member"] == 0]
+            rows = collections.Counter(row["member"] for row in card["history"])
+            longest = max(sorted(rows), key=rows.get)  # drawn first: the network with the longest record
             paths = curves.locator("path[data-series]")
             expect(paths).to_have_count(4)  # train and validation, for loss and for accuracy
             for path in paths.all():
-                assert path.get_attribute("d").count("L") == len(epochs) - 1  # one point per epoch of the card
+                assert path.get_attribute("d").count("L") == rows[longest] - 1  # one point per epoch of the card
             expect(curves.get_by_test_id("history-missing")).to_have_count(0)
-            members = sorted({row["member"] for row in card["history"]})
-            if len(members) > 1:  # each network's own curve, picked by the reader
+            if len(rows) > 1:  # each network's own curve, picked by the reader
                 choice = curves.get_by_test_id("curve-member")
-                expect(choice.locator("option")).to_have_count(len(members))
-                last = members[-1]
-                choice.select_option(str(last))
-                epochs = [row for row in card["history"] if row["member"] == last]
-                points = rf"^M[^L]*(L[^L]*){{{len(epochs) - 1}}}$"  # redrawn: one point per epoch of that network
-                expect(paths.first).to_have_attribute("d", re.compile(points))
-                for path in paths.all():
-                    assert path.get_attribute("d").count("L") == len(epochs) - 1
+                expect(choice.locator("option")).to_have_count(len(rows))
+                expect(choice).to_have_value(str(longest))
+                for member in sorted(rows):
+                    choice.select_option(str(member))
+                    points = rf"^M[^L]*(L[^L]*){{{rows[member] - 1}}}$"  # redrawn: one point per epoch of that network
+                    for path in paths.all():
+                        expect(path).to_have_attribute("d", re.compile(points))
         else:
             expect(curves.get_by_test_id("history-missing")).to_be_visible()  # missing, not made up
             expect(curves.locator("path")).to_have_count(0)
