@@ -160,7 +160,7 @@ def member_origin(source: Source, k: int, data) -> dict:
     """Where network k of `source` came from, and how it alone scores (validation; test for the report)."""
     card = source.card
     training = card.get("training") or {}
-    alone = Model([source.model.members[k]])
+    alone = scores(Model([source.model.members[k]]), data)
     best_epochs = card.get("best_epochs") or []
     return {
         "from": str(source.folder),
@@ -175,8 +175,8 @@ def member_origin(source: Source, k: int, data) -> dict:
         "drawn_digits": card.get("drawn_digits"),
         "number_pieces": card.get("number_pieces"),
         "training_wall_time_s": round(card.get("training_wall_time_s", 0.0) / len(source.model.members), 1),
-        "validation_accuracy": accuracy(data.validation.labels, predict_labels(alone.predict_proba, data.validation.images)),
-        "test_accuracy": score_test_set(alone, data.test.images, data.test.labels)["accuracy"],
+        "validation_accuracy": alone["validation_accuracy"],
+        "test_accuracy": alone["test_accuracy"],
     }
 
 

@@ -48,9 +48,16 @@ export function memberOrigins(origins) {
   });
 }
 
-/** The members (0-based, ascending) that have rows in a card's history. */
-export function membersWithHistory(history) {
-  return [...new Set(history.map((row) => row.member))].sort((a, b) => a - b);
+/** How many epochs each member (0-based) has in a card's history: a Map in ascending member order. */
+export function epochsPerMember(history) {
+  const counts = new Map();
+  for (const member of history.map((row) => row.member).sort((a, b) => a - b)) counts.set(member, (counts.get(member) ?? 0) + 1);
+  return counts;
+}
+
+/** The member with the most epochs in epochsPerMember's counts (the first of equals). */
+export function longestRecord(counts) {
+  return [...counts].reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
 }
 
 /** 784 grey levels in [0, 1] from the base64 of 784 bytes. */

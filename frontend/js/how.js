@@ -3,7 +3,7 @@
 // charts, the shipped model's confusion matrix and the test digits it gets wrong. A preset whose card
 // has no per-epoch history is shown as missing, never filled in. Pure helpers: how-math.js.
 
-import { linearScale, pathData, ticks, curve, decodePixels, percent, memberOrigins, membersWithHistory } from "./how-math.js";
+import { linearScale, pathData, ticks, curve, decodePixels, percent, memberOrigins, epochsPerMember, longestRecord } from "./how-math.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const DATA = "data/how-it-learned.json";
@@ -116,27 +116,24 @@ function curvesFor(preset) {
       lineChart("Loss", curve(preset.history, "loss", member)),
       lineChart("Accuracy (%)", curve(preset.history, "accuracy", member), { percentAxis: true }),
     );
-  const members = membersWithHistory(preset.history);
-  if (members.length > 1) {
+  const epochs = epochsPerMember(preset.history);
+  // first the network with the longest record: in a mixed ensemble, the one trained from scratch (as in the README's chart)
+  const longest = longestRecord(epochs);
+  if (epochs.size > 1) {
     // an ensemble's networks may come from different trainings (a fine-tune, a long run): each its own curve
     const label = element("label", { class: "curve-member" }, "Network ");
     const choice = element("select", { "data-testid": "curve-member" });
-    for (const member of members) {
+    for (const [member, count] of epochs) {
       const origin = preset.members_from?.[member];
-      const rows = preset.history.filter((row) => row.member === member).length;
-      const text = `${member + 1} of ${preset.members}` + (origin ? ` (seed ${origin.seed}, ${rows} epochs)` : "");
+      const text = `${member + 1} of ${preset.members}` + (origin ? ` (seed ${origin.seed}, ${count} epochs)` : "");
       choice.append(element("option", { value: member }, text));
     }
+    choice.value = String(longest);
     choice.addEventListener("change", () => draw(Number(choice.value)));
     label.append(choice);
     box.append(label);
   }
   box.append(charts);
-  // first the network with the longest record: in a mixed ensemble, the one trained from scratch (as in the README's chart)
-  const rowsOf = (member) => preset.history.filter((row) => row.member === member).length;
-  const longest = members.reduce((best, member) => (rowsOf(member) > rowsOf(best) ? member : best), members[0]);
-  const picker = box.querySelector("select");
-  if (picker) picker.value = String(longest);
   draw(longest);
   return box;
 }

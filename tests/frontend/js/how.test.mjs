@@ -1,7 +1,7 @@
 // Unit tests of frontend/js/how-math.js (the "how it learned" page's pure helpers) under Node's test runner.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { linearScale, pathData, ticks, curve, decodePixels, percent, memberOrigins, membersWithHistory } from "../../../frontend/js/how-math.js";
+import { linearScale, pathData, ticks, curve, decodePixels, percent, memberOrigins, epochsPerMember, longestRecord } from "../../../frontend/js/how-math.js";
 
 test("a linear scale maps the ends of the domain onto the ends of the range, flipped if asked", () => {
   const s = linearScale(1, 11, 300, 100);
@@ -61,8 +61,11 @@ test("each member of a mixed ensemble gets one line: its seed, epochs and rate, 
   ]);
 });
 
-test("the members with a curve are listed once each, in order", () => {
+test("the members with a curve are listed once each, in order, with their epochs; the longest record is found", () => {
   const history = [2, 0, 2, 0, 1].map((member, i) => ({ member, epoch: i + 1 }));
-  assert.deepEqual(membersWithHistory(history), [0, 1, 2]);
-  assert.deepEqual(membersWithHistory([]), []);
+  assert.deepEqual([...epochsPerMember(history).keys()], [0, 1, 2]);
+  assert.deepEqual([...epochsPerMember([]).keys()], []);
+  assert.deepEqual([...epochsPerMember(history).values()], [2, 1, 2]);
+  assert.equal(longestRecord(epochsPerMember(history)), 0); // the first of equals
+  assert.equal(longestRecord(epochsPerMember([...history, { member: 2, epoch: 6 }])), 2);
 });
