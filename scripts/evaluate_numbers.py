@@ -4,6 +4,7 @@
     python scripts/evaluate_numbers.py                      # 1,000 numbers from the validation split
     python scripts/evaluate_numbers.py --split test --json  # the final figure, on the test set
     python scripts/evaluate_numbers.py --source strokes     # numbers drawn with the page's stroke digits
+    python scripts/evaluate_numbers.py --source drawn       # ... with every pen style, jittered, one pen each
     python scripts/evaluate_numbers.py --guesses --misses 20  # also scored with "?" as its best guess; miss kinds
     python scripts/evaluate_numbers.py --marks              # numbers with one non-digit mark among the digits
 
@@ -11,12 +12,14 @@ Each number has 2 to 8 digits, composed by backend/testing/numbers.py: from MNIS
 split (the 5,000-image validation split by default; the test split only for the final figure), at a
 random size per number, each digit a little bigger or smaller, slanted, on a drifting baseline, with
 gaps from touching to wide; or (--source strokes) from the stroke digits of backend/testing/strokes.py
-drawn with a round pen. Each is sent as a PNG (dark on light, or light on dark for every other one) to
+drawn with a round pen; or (--source drawn) from every pen style of backend/recognition/sketches.py (a 1
+with a flag or a foot, a 7 with a bar...), each digit jittered by an unsteady hand, one pen per number. Each is sent as a PNG (dark on light, or light on dark for every other one) to
 /predict/number of the app in this process (the ASGI app, no socket). Reports exact whole-number accuracy,
 per-digit accuracy, and the numbers with touching digits and the touching pairs apart. --guesses scores
 the same readings once more with each "?" replaced by the network's best digit (reported apart, under
 "guessing": what the segmentation gets right whatever the rejector says); --misses N counts the misses by
-kind (backend/testing/numbers.miss_kind), with and without touching digits, and lists the first N.
+kind (backend/testing/numbers.miss_kind), with and without touching digits, lists the first N, and counts
+the digits read wrong where the reading has the right length ("wrong_digits", e.g. {"1->7": 12}).
 --marks puts one non-digit drawing of the same split (negatives.make_negatives: letters, shapes, doodles,
 scribbles; not its digit pairs) in place of one digit of each number, and reports under "marks" the
 share of those numbers whose reading shows a "?" (a doodle in a row of digits must not pass as a digit).
@@ -35,6 +38,7 @@ import json
 import os
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -45,17 +49,18 @@ from backend.paths import MODEL_DIR
 from backend.recognition.negatives import make_negatives
 from backend.recognition.openset import OpenSet
 from backend.service.served_model import ServedModel, load_served_model
-from backend.testing.numbers import MARK, MISS_KINDS, NumberScore, compose_number, miss_kind, png, stroke_number
+from backend.testing.numbers import MARK, MISS_KINDS, NumberScore, compose_number, drawn_number, miss_kind, png, stroke_number
 from backend.testing.service import serve_asgi, settings_for
 
 
 def make_numbers(source: str, split: str, count: int, seed: int, data_dir: str | None):
     rng = np.random.default_rng(seed)
     data = getattr(load_mnist(data_dir), split) if source == "mnist" else None
+    drawn_by = {"strokes": stroke_number, "drawn": drawn_number}
     for _ in range(count):
         length = int(rng.integers(2, 9))
         if data is None:
-            yield stroke_number("".join(str(d) for d in rng.integers(0, 10, length)), rng)
+            yield drawn_by[source]("".join(str(d) for d in rng.integers(0, 10, length)), rng)
         else:
             picked = rng.choice(len(data), length, replace=False)
             yield compose_number(data.images[picked], data.labels[picked], rng)
@@ -96,6 +101,7 @@ async def evaluate(args: argparse.Namespace, served: ServedModel) -> dict:
     """The report for args, reading with the app serving args.weights; `served` is that model, for --looser."""
     score, guessing = NumberScore(), NumberScore()
     kinds = {kind: {"touching": 0, "apart": 0} for kind in MISS_KINDS}
+    wrong_digits: Counter[str] = Counter()
     misses = []
     marks_shown = looser_shown = 0
     looser = NumberScore()
@@ -123,6 +129,7 @@ async def evaluate(args: argparse.Namespace, served: ServedModel) -> dict:
                 kind = miss_kind(number.label, read, guess)
                 if kind is not None:
                     kinds[kind]["touching" if any(number.touching) else "apart"] += 1
+                    wrong_digits.update(misread_digits(number.label, guess))
                     misses.append(
                         {"index": k, "label": number.label, "read": read, "guess": guess, "kind": kind, "touching": number.touching}
                     )
@@ -137,8 +144,17 @@ async def evaluate(args: argparse.Namespace, served: ServedModel) -> dict:
         report["guessing"] = guessing.report()
     if args.misses is not None:
         report["miss_kinds"] = kinds
+        report["wrong_digits"] = dict(wrong_digits.most_common())
         report["misses"] = misses[: args.misses]
     return report
+
+
+def misread_digits(label: str, guess: str) -> list[str]:
+    """ "written->read" for each digit the best guesses got wrong, when they have as many digits as the label
+    (otherwise the segmentation missed, and which digit stands for which is unclear)."""
+    if len(guess) != len(label):
+        return []
+    return [f"{wrote}->{read}" for wrote, read in zip(label, guess) if wrote != read and wrote != "?"]
 
 
 def thresholds(text: str) -> tuple[float, float]:
@@ -154,7 +170,7 @@ def thresholds(text: str) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--source", choices=["mnist", "strokes"], default="mnist")
+    p.add_argument("--source", choices=["mnist", "strokes", "drawn"], default="mnist")
     p.add_argument("--split", choices=["validation", "test"], default="validation", help="MNIST digits to compose from")
     p.add_argument("--count", type=int, default=1000, help="how many numbers")
     p.add_argument("--seed", type=int, default=0)
@@ -167,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     if args.marks and args.source != "mnist":
-        p.error("--marks composes numbers from MNIST digits: leave out --source strokes")
+        p.error(f"--marks composes numbers from MNIST digits: leave out --source {args.source}")
     os.environ.setdefault("LOG_LEVEL", "warning")
     try:  # refused here with the file and the problem, not as 1,000 failed requests
         served = load_served_model(args.weights)

@@ -146,8 +146,8 @@ def _resample(points: np.ndarray, per_unit: float = 40.0) -> np.ndarray:
     return np.stack([np.interp(t, arclen, points[:, 0]), np.interp(t, arclen, points[:, 1])], axis=1)
 
 
-def render_strokes(figure: Figure, rng: np.random.Generator, pen_share: float | None = None) -> np.ndarray:
-    """Ink (S, S) in [0, 1] of the figure drawn on a canvas of random side S with a round pen.
+def render_strokes(figure: Figure, rng: np.random.Generator, pen_share: float | None = None, side: int | None = None) -> np.ndarray:
+    """Ink (S, S) in [0, 1] of the figure drawn on a canvas of side S (random in [40, 140) if None) with a round pen.
 
     The pen is `pen_share` of the drawing's longer side (random in [0.05, 0.22] if None; the page's own
     pen is 0.16 of it); drawn at twice the size and box-averaged down, for anti-aliased edges.
@@ -155,7 +155,7 @@ def render_strokes(figure: Figure, rng: np.random.Generator, pen_share: float | 
     points = np.concatenate([np.asarray(s, dtype=np.float64) for s in figure])
     low, high = points.min(axis=0), points.max(axis=0)
     extent = float(max(high - low)) or 1.0
-    side = int(rng.integers(40, 140))
+    side = int(rng.integers(40, 140)) if side is None else side
     pen_share = rng.uniform(0.05, 0.22) if pen_share is None else pen_share
     pen = max(1.0, pen_share * side * 0.75)
     scale = (side - pen - 4) * 0.75 / extent  # the drawing's longer side fills ~3/4 of the canvas

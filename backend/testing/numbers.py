@@ -3,8 +3,9 @@
 `compose_number` lays MNIST digits side by side the way people write numbers: one size per number with
 each digit a little bigger or smaller, one slant per number with a little jitter, a baseline that
 drifts, and gaps from touching (inks overlapping by a few pixels) to wide. `stroke_number` does the
-same with the stroke digits of strokes.py, drawn with a round pen (what the page sends, as a picture).
-Both report which neighbouring digits touch (their inks meet), so scores can be split by it.
+same with the stroke digits of strokes.py, drawn with a round pen (what the page sends, as a picture),
+and `drawn_number` with every pen style of recognition/sketches.py, each digit jittered, one pen per number.
+All report which neighbouring digits touch (their inks meet), so scores can be split by it.
 `png` encodes an ink array as a picture, dark on light by default. `NumberScore` tallies readings
 against what was written, and `miss_kind` says how a miss went wrong (a "?", a wrong digit, a digit
 split in two or two read as one), so segmentation errors can be counted apart from the rejector's.
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from backend.recognition.negatives import jitter, render_strokes
 from backend.recognition.number_pieces import written_digit
 from backend.recognition.preprocess import INK_THRESHOLD
+from backend.recognition.sketches import DIGITS as DIGIT_STYLES
 from backend.testing.strokes import DIGITS, rasterise
 
 GAPS = {"touching": (-0.08, -0.01), "close": (0.02, 0.12), "wide": (0.15, 0.6)}  # in digit heights
@@ -60,6 +63,28 @@ def stroke_number(label: str, rng: np.random.Generator) -> ComposedNumber:
         shape = (int(h) + 2 * pad, int(w) + 2 * pad)
         digits.append(rasterise(DIGITS[int(char)], shape[0], shape[1], (pad, pad, w, h), radius))
     return _lay_out(digits, label, height, rng)
+
+
+def drawn_number(label: str, rng: np.random.Generator) -> ComposedNumber:
+    """The digits of `label` in the pen styles of sketches.DIGITS (several ways to write each: a 1 with a flag
+    or a foot, a 7 with a bar, an open 4...), each re-drawn by an unsteady hand (negatives.jitter), the whole
+    number with one pen, at random size, spacing and drift."""
+    height = rng.uniform(30, 90)
+    pen_share = rng.uniform(0.05, 0.22)  # of a digit's longer side: one pen for the whole number, as a person writes
+    digits = []
+    for char in label:
+        styles = DIGIT_STYLES[int(char)]
+        figure = jitter(styles[int(rng.integers(len(styles)))], rng, wobble=0.02)
+        # render_strokes fills 3/4 of its canvas with the drawing's longer side (for a digit, its height)
+        side = int(height * rng.uniform(0.85, 1.15) / 0.75) + 8
+        digits.append(_cropped(render_strokes(figure, rng, pen_share, side)))
+    return _lay_out(digits, label, height, rng)
+
+
+def _cropped(ink: np.ndarray, pad: int = 2) -> np.ndarray:
+    """Ink (H, W) cut down to its inked rows and columns and `pad` blank pixels around them."""
+    rows, cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1)), np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
+    return np.pad(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], pad)
 
 
 def written_number(label: str, shape: tuple[int, int] = (200, 600), gap: int = 40) -> np.ndarray:

@@ -120,3 +120,13 @@ def test_glyphs_vary_more_outside_the_report_split_and_draw_as_before_in_it():
     varied = [negatives.render_glyph("A", font, np.random.default_rng(k), varied=True) for k in range(6)]
     assert all(np.array_equal(a, b) for a, b in zip(plain, again))
     assert not all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(plain, varied))
+
+
+def test_strokes_drawn_on_a_canvas_of_a_chosen_side_fill_three_quarters_of_it():
+    figure = [[(0.5, 0.0), (0.5, 1.0)]]  # one upright stroke: a 1
+    ink = negatives.render_strokes(figure, np.random.default_rng(0), pen_share=0.1, side=80)
+    assert ink.shape == (80, 80)
+    rows = np.flatnonzero((ink > 0.5).any(axis=1))
+    assert 0.7 * 80 <= rows[-1] - rows[0] + 1 <= 0.85 * 80  # the drawing's longer side, plus the pen's round caps
+    random_side = negatives.render_strokes(figure, np.random.default_rng(0), pen_share=0.1)
+    assert random_side.shape[0] == random_side.shape[1] and 40 <= random_side.shape[0] < 140

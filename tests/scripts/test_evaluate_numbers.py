@@ -1,5 +1,6 @@
-"""scripts/evaluate_numbers.py: numbers with a non-digit mark among the digits (--marks), and the readings
-scored again with a looser rule for digits of numbers (--looser), through the real /predict/number."""
+"""scripts/evaluate_numbers.py: numbers with a non-digit mark among the digits (--marks), numbers in every pen
+style (--source drawn) with their misread digits counted, and the readings scored again with a looser rule for
+digits of numbers (--looser), through the real /predict/number."""
 
 import json
 import subprocess
@@ -53,3 +54,21 @@ def test_thresholds_out_of_range_and_marks_of_stroke_numbers_are_refused() -> No
     assert garbled.returncode == 2 and "expected two numbers P,C" in garbled.stderr
     strokes = run("--marks", "--source", "strokes")
     assert strokes.returncode == 2 and "--marks composes numbers from MNIST digits" in strokes.stderr
+
+
+def test_drawn_numbers_are_read_and_their_misread_digits_counted() -> None:
+    done = run("--source", "drawn", "--count", "40", "--seed", "1", "--guesses", "--misses", "40", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["source"] == "drawn" and report["numbers"] == 40
+    # the tally is the listed misses' digits, written -> guessed, where the guess has the label's length
+    expected: dict[str, int] = {}
+    for miss in report["misses"]:
+        if len(miss["guess"]) == len(miss["label"]):
+            for wrote, read in zip(miss["label"], miss["guess"]):
+                if wrote != read:
+                    expected[f"{wrote}->{read}"] = expected.get(f"{wrote}->{read}", 0) + 1
+    assert report["wrong_digits"] == expected
+    assert report["guessing"]["exact_accuracy"] >= report["exact_accuracy"]
+    marks = run("--marks", "--source", "drawn")
+    assert marks.returncode == 2 and "leave out --source drawn" in marks.stderr

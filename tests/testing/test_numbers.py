@@ -1,5 +1,6 @@
 """backend/testing/numbers.py: how a reading of a number missed (miss_kind), which the evaluation counts, and
-numbers composed with a non-digit mark among their digits (compose_number's MARK)."""
+numbers composed with a non-digit mark among their digits (compose_number's MARK), and numbers drawn in every
+pen style (drawn_number)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import numpy as np
 import pytest
 
 from backend.nn.shapes import IMAGE_SIDE, N_INPUTS
-from backend.testing.numbers import MARK, MISS_KINDS, compose_number, miss_kind
+from backend.recognition.preprocess import INK_THRESHOLD
+from backend.recognition.segment import connected_components
+from backend.testing.numbers import MARK, MISS_KINDS, compose_number, drawn_number, miss_kind
 
 
 def test_a_right_reading_is_no_miss() -> None:
@@ -50,3 +53,22 @@ def test_without_a_mark_the_label_is_the_digits() -> None:
     images = np.stack([square(20), square(16)])
     number = compose_number(images, np.array([0, 9], dtype=np.uint8), np.random.default_rng(0))
     assert number.label == "09"
+
+
+def test_a_drawn_number_is_reproducible_and_its_digits_stand_one_height_tall() -> None:
+    # wide gaps by luck of the seed are not needed: only blobs as tall as a digit are looked at
+    number = drawn_number("2047", np.random.default_rng(5))
+    assert number.label == "2047" and len(number.touching) == 3
+    assert number.ink.min() >= 0 and number.ink.max() <= 1
+    assert np.array_equal(number.ink, drawn_number("2047", np.random.default_rng(5)).ink)
+    _, blobs = connected_components(number.ink > INK_THRESHOLD)
+    tall = [blob.height for blob in blobs if blob.height > 0.5 * max(b.height for b in blobs)]
+    assert max(tall) <= 1.5 * min(tall)  # one size per number: each digit within +-15% of it, a 4's stem aside
+
+
+def test_drawn_numbers_use_more_than_one_way_of_writing_a_digit() -> None:
+    ones = [drawn_number("1", np.random.default_rng(seed)).ink for seed in range(12)]
+    widths = [
+        np.flatnonzero((ink > INK_THRESHOLD).any(axis=0)).size / np.flatnonzero((ink > INK_THRESHOLD).any(axis=1)).size for ink in ones
+    ]
+    assert max(widths) > 2 * min(widths)  # a bare stroke beside a 1 with a flag or a foot
