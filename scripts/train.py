@@ -50,7 +50,7 @@ from backend.nn.costs import COSTS
 from backend.nn.mnist import VALIDATION_SIZE, Split, load_mnist
 from backend.nn.optimizers import OPTIMIZERS, SCHEDULES
 from backend.nn.presets import DEFAULT_PRESET, PRESETS
-from backend.nn.trainer import EpochReport, TrainConfig, train
+from backend.nn.trainer import KEEP, EpochReport, TrainConfig, train
 from backend.nn.weights import load_model, save_model
 from backend.paths import MODEL_DIR
 from backend.recognition.corrections import CorrectionsError, digest_of, load_corrections, split_held_out
@@ -100,6 +100,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--elastic-alpha", type=float)
     p.add_argument("--rotation", type=float, help="max rotation in degrees")
     p.add_argument("--patience", type=int, help="stop after this many epochs without validation gain")
+    p.add_argument("--keep", choices=KEEP, help="each network's weights of its best validation epoch (default) or of its last")
     p.add_argument("--ensemble", type=int, help="number of networks averaged")
     p.add_argument("--validation-size", type=int, default=VALIDATION_SIZE)
     p.add_argument("--train-limit", type=int, help="use only the first N training images (quick runs)")
@@ -148,6 +149,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         dropout=args.dropout,
         input_dropout=args.input_dropout,
         patience=args.patience,
+        keep=args.keep,
         ensemble=args.ensemble,
     )
 
@@ -287,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "corrections": corrections_report,
         "drawn_digits": drawn_report,
         "number_pieces": pieces_report,
-        "best_epochs": result.best_epochs,
+        "best_epochs": result.best_epochs,  # the epoch whose weights each network kept: its best, or its last with --keep last
         "history": history_rows(result.history),
         "history_measured": HISTORY_MEASURED,
         "validation_accuracy": result.validation_accuracy,

@@ -3,8 +3,9 @@
 One epoch: (optionally) distort the training images afresh, shuffle, then for each mini-batch run the
 forward pass, take delta(L) from the cost, backpropagate, and step the optimiser. After each epoch the
 network is scored on the validation split; the best epoch's parameters are kept (model selection never
-looks at the test set) and training stops early when validation accuracy has not improved for
-`patience` epochs. Progress goes to callbacks, never to stdout: the scripts decide how to show it.
+looks at the test set; `keep="last"` keeps the last epoch's instead, for a fine-tune whose aim the
+MNIST validation split does not measure) and training stops early when validation accuracy has not
+improved for `patience` epochs. Progress goes to callbacks, never to stdout: the scripts decide how to show it.
 
 Each epoch's report is also its line of the learning curve the model card keeps: the training loss and
 accuracy are means over that epoch's mini-batches as they were trained (augmented, dropout on: they
@@ -32,6 +33,9 @@ from .optimizers import Optimizer, OptimizerConfig, ScheduleConfig, scheduled_ra
 from .shapes import N_CLASSES
 
 
+KEEP = ("best", "last")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     network: NetworkConfig = field(default_factory=NetworkConfig)
@@ -44,6 +48,7 @@ class TrainConfig:
     dropout: float = 0.0
     input_dropout: float = 0.0
     patience: int = 0  # epochs without validation improvement before stopping; 0 = never stop early
+    keep: str = "best"  # the weights each network ends with: of its best validation epoch, or of its last ("last")
     ensemble: int = 1  # networks trained from seeds seed, seed+1, ... and averaged
     seed: int = 0
 
@@ -54,6 +59,8 @@ class TrainConfig:
             raise ValueError("epochs, batch_size and ensemble must be at least 1")
         if not (0 <= self.dropout < 1 and 0 <= self.input_dropout < 1):
             raise ValueError("dropout rates must be in [0, 1)")
+        if self.keep not in KEEP:
+            raise ValueError(f"keep must be one of {KEEP}, got {self.keep!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -140,7 +147,7 @@ def train_network(
     initial: Network | None = None,
 ) -> tuple[Network, int, list[EpochReport]]:
     """Train one network, from `initial`'s weights (fine-tuning; left as they are) or fresh ones; return it at
-    its best validation epoch, that epoch, and the history."""
+    its best validation epoch (or its last, with config.keep "last"), that epoch, and the history."""
     rng = np.random.default_rng(seed)
     if initial is None:
         net = Network.initialise(config.network, rng)
@@ -191,6 +198,8 @@ def train_network(
             on_epoch(report)
         if config.patience and epoch - best_epoch >= config.patience:
             break
+    if config.keep == "last":
+        return net, history[-1].epoch, history
     for param, best in zip(net.parameters, best_params):
         param[...] = best
     return net, best_epoch, history

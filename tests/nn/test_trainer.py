@@ -72,6 +72,24 @@ def test_selection_keeps_the_best_validation_epoch_and_stops_early(mnist_data):
     assert result.validation_accuracy == pytest.approx(max(scores))  # the kept weights are the best epoch's
 
 
+def test_keeping_the_last_epoch_keeps_its_weights_even_when_an_earlier_one_scored_better(mnist_data):
+    # plain SGD at eta = 1 on 2,000 images swings by several points from epoch to epoch
+    config = TrainConfig(
+        network=NetworkConfig((784, 32, 10)),
+        optimizer=OptimizerConfig(name="sgd", learning_rate=1.0),
+        schedule=ScheduleConfig(name="constant"),
+        epochs=8,
+        batch_size=256,
+        keep="last",
+    )
+    subset = Split(mnist_data.train.images[:2000], mnist_data.train.labels[:2000])
+    result = train(config, subset, mnist_data.validation)
+    scores = [r.validation_accuracy for r in result.history]
+    assert result.best_epochs == [8]  # the epoch whose weights were kept
+    assert max(scores) > scores[-1]  # this run's last epoch is not its best...
+    assert result.validation_accuracy == pytest.approx(scores[-1])  # ...and still its weights are the ones returned
+
+
 def test_ensemble_averages_members_trained_from_different_seeds(mnist_data):
     config = TrainConfig(network=NetworkConfig((784, 16, 10)), epochs=1, ensemble=2)
     subset = Split(mnist_data.train.images[:1000], mnist_data.train.labels[:1000])
@@ -100,3 +118,5 @@ def test_bad_training_settings_are_refused():
         TrainConfig(cost="hinge")
     with pytest.raises(ValueError, match="dropout rates"):
         TrainConfig(dropout=1.0)
+    with pytest.raises(ValueError, match="keep must be one of"):
+        TrainConfig(keep="middle")

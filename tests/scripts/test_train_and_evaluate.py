@@ -57,10 +57,36 @@ def test_train_writes_weights_and_card_then_evaluate_reads_them(tmp_path):
     assert report["confusion"] == card["test_confusion"]
 
 
+def test_a_fine_tune_told_to_keep_its_last_epoch_records_that_epoch(tmp_path):
+    small = ("--preset", "fast", "--layers", "32", "--no-augment", "--train-limit", "2000", "--quiet")
+    first = run("scripts/train.py", *small, "--epochs", "1", "--out", str(tmp_path / "base"))
+    assert first.returncode == 0, first.stderr
+    tuned = run(
+        "scripts/train.py",
+        *small,
+        "--epochs",
+        "3",
+        "--lr",
+        "0.5",
+        "--keep",
+        "last",
+        "--init-from",
+        str(tmp_path / "base"),
+        "--out",
+        str(tmp_path / "tuned"),
+    )
+    assert tuned.returncode == 0, tuned.stderr
+    _, card = load_model(tmp_path / "tuned")
+    assert card["training"]["keep"] == "last" and card["best_epochs"] == [3]
+    assert card["validation_accuracy"] == card["history"][-1]["validation_accuracy"]  # the last epoch's weights, whatever scored best
+
+
 def test_train_refuses_bad_flags(tmp_path):
     result = run("scripts/train.py", "--activation", "swish", "--out", str(tmp_path))
     assert result.returncode == 2 and "invalid choice: 'swish'" in result.stderr
     assert list(tmp_path.iterdir()) == []
+    kept = run("scripts/train.py", "--keep", "middle", "--out", str(tmp_path))
+    assert kept.returncode == 2 and "invalid choice: 'middle'" in kept.stderr
 
 
 def test_evaluate_names_a_broken_weights_folder(tmp_path):
