@@ -9,7 +9,7 @@ from backend.nn.mnist import Split
 from backend.nn.network import Network, NetworkConfig
 from backend.nn.optimizers import Optimizer, OptimizerConfig, ScheduleConfig
 from backend.nn.presets import PRESETS
-from backend.nn.trainer import TrainConfig, one_hot, train, train_step
+from backend.nn.trainer import TrainConfig, TrainResult, one_hot, train, train_step
 
 
 @pytest.mark.parametrize("preset", ["classic", "fast"])
@@ -53,18 +53,23 @@ def test_history_records_loss_and_accuracy_on_both_splits_each_epoch(mnist_data)
     assert best.validation_loss == pytest.approx(cost_value("cross_entropy", proba, one_hot(mnist_data.validation.labels)), rel=1e-4)
 
 
-def test_selection_keeps_the_best_validation_epoch_and_stops_early(mnist_data):
-    # plain SGD at eta = 0.5 on 2,000 images peaks after a few epochs and then wobbles
+def wobbling_run(mnist_data, learning_rate: float, epochs: int, **settings) -> TrainResult:
+    """Plain SGD at a constant, large rate on 2,000 images: validation accuracy peaks, then swings about."""
     config = TrainConfig(
         network=NetworkConfig((784, 32, 10)),
-        optimizer=OptimizerConfig(name="sgd", learning_rate=0.5),
+        optimizer=OptimizerConfig(name="sgd", learning_rate=learning_rate),
         schedule=ScheduleConfig(name="constant"),
-        epochs=30,
-        patience=2,
+        epochs=epochs,
         batch_size=256,
+        **settings,
     )
     subset = Split(mnist_data.train.images[:2000], mnist_data.train.labels[:2000])
-    result = train(config, subset, mnist_data.validation)
+    return train(config, subset, mnist_data.validation)
+
+
+def test_selection_keeps_the_best_validation_epoch_and_stops_early(mnist_data):
+    # at eta = 0.5 the run peaks after a few epochs and then wobbles
+    result = wobbling_run(mnist_data, 0.5, 30, patience=2)
     best_epoch = result.best_epochs[0]
     scores = [r.validation_accuracy for r in result.history]
     assert len(scores) == best_epoch + 2 < 30  # stopped two epochs after the best
@@ -73,17 +78,8 @@ def test_selection_keeps_the_best_validation_epoch_and_stops_early(mnist_data):
 
 
 def test_keeping_the_last_epoch_keeps_its_weights_even_when_an_earlier_one_scored_better(mnist_data):
-    # plain SGD at eta = 1 on 2,000 images swings by several points from epoch to epoch
-    config = TrainConfig(
-        network=NetworkConfig((784, 32, 10)),
-        optimizer=OptimizerConfig(name="sgd", learning_rate=1.0),
-        schedule=ScheduleConfig(name="constant"),
-        epochs=8,
-        batch_size=256,
-        keep="last",
-    )
-    subset = Split(mnist_data.train.images[:2000], mnist_data.train.labels[:2000])
-    result = train(config, subset, mnist_data.validation)
+    # at eta = 1 the run swings by several points from epoch to epoch
+    result = wobbling_run(mnist_data, 1.0, 8, keep="last")
     scores = [r.validation_accuracy for r in result.history]
     assert result.best_epochs == [8]  # the epoch whose weights were kept
     assert max(scores) > scores[-1]  # this run's last epoch is not its best...
