@@ -32,7 +32,6 @@ from .network import Network, NetworkConfig
 from .optimizers import Optimizer, OptimizerConfig, ScheduleConfig, scheduled_rate
 from .shapes import N_CLASSES
 
-
 KEEP = ("best", "last")
 
 
