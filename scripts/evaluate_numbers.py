@@ -13,8 +13,9 @@ split (the 5,000-image validation split by default; the test split only for the 
 random size per number, each digit a little bigger or smaller, slanted, on a drifting baseline, with
 gaps from touching to wide; or (--source strokes) from the stroke digits of backend/testing/strokes.py
 drawn with a round pen; or (--source drawn) from every pen style of backend/recognition/sketches.py (a 1
-with a flag or a foot, a 7 with a bar...), each digit jittered by an unsteady hand, one pen per number. Each is sent as a PNG (dark on light, or light on dark for every other one) to
-/predict/number of the app in this process (the ASGI app, no socket). Reports exact whole-number accuracy,
+with a flag or a foot, a 7 with a bar...), each digit jittered by an unsteady hand, one pen per number.
+Each is sent as a PNG (dark on light, or light on dark for every other one) to /predict/number of the
+app in this process (the ASGI app, no socket). Reports exact whole-number accuracy,
 per-digit accuracy, and the numbers with touching digits and the touching pairs apart. --guesses scores
 the same readings once more with each "?" replaced by the network's best digit (reported apart, under
 "guessing": what the segmentation gets right whatever the rejector says); --misses N counts the misses by
