@@ -15,7 +15,7 @@ No single train.py line reproduces such an ensemble, so its card's command is th
 (and `parent` for a fine-tune), its seed, epochs and learning rate, and its own validation and test
 accuracy. `training` is then the first member's recipe.
 
-    python scripts/combine.py --mix .runs/tuned-s10:0,1 .runs/joint-s22 --out model_weights   # the shipped model
+    python scripts/combine.py --mix .runs/tuned-last:0,1 .runs/joint-s22 --out model_weights   # the shipped model
 """
 
 from __future__ import annotations

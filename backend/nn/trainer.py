@@ -180,7 +180,8 @@ def train_network(
         is_best = val_acc > best_accuracy
         if is_best:
             best_accuracy, best_epoch = val_acc, epoch
-            best_params = [p.copy() for p in net.parameters]
+            if config.keep == "best":  # only needed to return to the best epoch at the end
+                best_params = [p.copy() for p in net.parameters]
         report = EpochReport(
             member=member,
             epoch=epoch,

@@ -23,7 +23,7 @@ from PIL import Image
 
 from backend.recognition.negatives import jitter, render_strokes
 from backend.recognition.number_pieces import written_digit
-from backend.recognition.preprocess import INK_THRESHOLD
+from backend.recognition.preprocess import INK_THRESHOLD, ink_bounding_box
 from backend.recognition.sketches import DIGITS as DIGIT_STYLES
 from backend.testing.strokes import DIGITS, rasterise
 
@@ -83,8 +83,8 @@ def drawn_number(label: str, rng: np.random.Generator) -> ComposedNumber:
 
 def _cropped(ink: np.ndarray, pad: int = 2) -> np.ndarray:
     """Ink (H, W) cut down to its inked rows and columns and `pad` blank pixels around them."""
-    rows, cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1)), np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
-    return np.pad(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], pad)
+    top, bottom, left, right = ink_bounding_box(ink)
+    return np.pad(ink[top:bottom, left:right], pad)
 
 
 def written_number(label: str, shape: tuple[int, int] = (200, 600), gap: int = 40) -> np.ndarray:
