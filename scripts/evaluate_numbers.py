@@ -5,6 +5,7 @@
     python scripts/evaluate_numbers.py --split test --json  # the final figure, on the test set
     python scripts/evaluate_numbers.py --source strokes     # numbers drawn with the page's stroke digits
     python scripts/evaluate_numbers.py --source drawn       # ... with every pen style, jittered, one pen each
+    python scripts/evaluate_numbers.py --source pad         # strokes on the pad, read the page's way
     python scripts/evaluate_numbers.py --guesses --misses 20  # also scored with "?" as its best guess; miss kinds
     python scripts/evaluate_numbers.py --marks              # numbers with one non-digit mark among the digits
 
@@ -15,7 +16,11 @@ gaps from touching to wide; or (--source strokes) from the stroke digits of back
 drawn with a round pen; or (--source drawn) from every pen style of backend/recognition/sketches.py (a 1
 with a flag or a foot, a 7 with a bar...), each digit jittered by an unsteady hand, one pen per number.
 Each is sent as a PNG (dark on light, or light on dark for every other one) to /predict/number of the
-app in this process (the ASGI app, no socket). Reports exact whole-number accuracy,
+app in this process (the ASGI app, no socket). --source pad writes each number as strokes on the page's
+pad instead (backend/testing/numbers.pad_number: both kinds of stroke digits, slanted, touching to wide)
+and reads it the page's way: the page's own grouping.js (run by Node) groups the strokes into digits and
+fits each group, which is framed as the page frames it (backend/testing/page_reading.py), and all of a
+number's digits go to /predict/batch, "?" where one is not a digit. Reports exact whole-number accuracy,
 per-digit accuracy, and the numbers with touching digits and the touching pairs apart. --guesses scores
 the same readings once more with each "?" replaced by the network's best digit (reported apart, under
 "guessing": what the segmentation gets right whatever the rejector says); --misses N counts the misses by
@@ -50,14 +55,15 @@ from backend.paths import MODEL_DIR
 from backend.recognition.negatives import make_negatives
 from backend.recognition.openset import OpenSet
 from backend.service.served_model import ServedModel, load_served_model
-from backend.testing.numbers import MARK, MISS_KINDS, NumberScore, compose_number, drawn_number, miss_kind, png, stroke_number
+from backend.testing.numbers import MARK, MISS_KINDS, NumberScore, compose_number, drawn_number, miss_kind, pad_number, png, stroke_number
+from backend.testing.page_reading import NodeMissingError, framed, group_on_page
 from backend.testing.service import serve_asgi, settings_for
 
 
 def make_numbers(source: str, split: str, count: int, seed: int, data_dir: str | None):
     rng = np.random.default_rng(seed)
     data = getattr(load_mnist(data_dir), split) if source == "mnist" else None
-    drawn_by = {"strokes": stroke_number, "drawn": drawn_number}
+    drawn_by = {"strokes": stroke_number, "drawn": drawn_number, "pad": pad_number}
     for _ in range(count):
         length = int(rng.integers(2, 9))
         if data is None:
@@ -112,13 +118,18 @@ async def evaluate(args: argparse.Namespace, served: ServedModel) -> dict:
         if args.marks
         else make_numbers(args.source, args.split, args.count, args.seed, args.data_dir)
     )
+    numbers = list(numbers)
+    on_page = group_on_page([number.strokes for number in numbers]) if args.source == "pad" else None
     with tempfile.TemporaryDirectory() as tmp:
         async with serve_asgi(settings_for(Path(tmp), model_dir=args.weights)) as client:
             for k, number in enumerate(numbers):
-                response = await client.post(
-                    "/predict/number", content=png(number.ink, dark_on_light=k % 2 == 0), headers={"content-type": "image/png"}
-                )
-                body = response.json() if response.status_code == 200 else {"number": "", "digits": []}
+                if on_page is not None:
+                    body = await read_on_page(client, on_page[k].fitted)
+                else:
+                    response = await client.post(
+                        "/predict/number", content=png(number.ink, dark_on_light=k % 2 == 0), headers={"content-type": "image/png"}
+                    )
+                    body = response.json() if response.status_code == 200 else {"number": "", "digits": []}
                 read, guess = body["number"], "".join(str(d["digit"]) for d in body["digits"])
                 score.add(number, read)
                 marks_shown += "?" in read
@@ -150,6 +161,16 @@ async def evaluate(args: argparse.Namespace, served: ServedModel) -> dict:
     return report
 
 
+async def read_on_page(client, fitted: list[dict]) -> dict:
+    """One number's fitted groups framed and sent in one /predict/batch, as the page does: {"number", "digits"},
+    each digit its answer and the 784 pixels sent, as /predict/number answers."""
+    images = [framed(group).tolist() for group in fitted]
+    response = await client.post("/predict/batch", json={"images": images})
+    assert response.status_code == 200, response.text  # framed groups of a number always hold ink
+    digits = [{**answer, "pixels": pixels} for answer, pixels in zip(response.json()["predictions"], images)]
+    return {"number": "".join(str(d["digit"]) if d["is_digit"] else "?" for d in digits), "digits": digits}
+
+
 def misread_digits(label: str, guess: str) -> list[str]:
     """ "written->read" for each digit the best guesses got wrong, when they have as many digits as the label
     (otherwise the segmentation missed, and which digit stands for which is unclear)."""
@@ -171,7 +192,7 @@ def thresholds(text: str) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--source", choices=["mnist", "strokes", "drawn"], default="mnist")
+    p.add_argument("--source", choices=["mnist", "strokes", "drawn", "pad"], default="mnist")
     p.add_argument("--split", choices=["validation", "test"], default="validation", help="MNIST digits to compose from")
     p.add_argument("--count", type=int, default=1000, help="how many numbers")
     p.add_argument("--seed", type=int, default=0)
@@ -190,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         served = load_served_model(args.weights)
     except WeightsError as err:
         p.error(f"--weights: {err}")
-    report = asyncio.run(evaluate(args, served))
+    try:
+        report = asyncio.run(evaluate(args, served))
+    except NodeMissingError as err:
+        p.error(f"--source pad: {err}")
     if args.json:
         json.dump(report, sys.stdout)
         sys.stdout.write("\n")

@@ -5,7 +5,9 @@ each digit a little bigger or smaller, one slant per number with a little jitter
 drifts, and gaps from touching (inks overlapping by a few pixels) to wide. `stroke_number` does the
 same with the stroke digits of strokes.py, drawn with a round pen (what the page sends, as a picture),
 and `drawn_number` with every pen style of recognition/sketches.py, each digit jittered, one pen per number.
-All report which neighbouring digits touch (their inks meet), so scores can be split by it.
+All report which neighbouring digits touch (their inks meet), so scores can be split by it. `pad_number`
+writes a number as strokes on the page's pad instead (pad units, every pen style, slanted, touching to
+wide, drifting), with which digit each stroke belongs to, for the page's own grouping of strokes.
 `png` encodes an ink array as a picture, dark on light by default. `NumberScore` tallies readings
 against what was written, and `miss_kind` says how a miss went wrong (a "?", a wrong digit, a digit
 split in two or two read as one), so segmentation errors can be counted apart from the rejector's.
@@ -25,7 +27,7 @@ from backend.recognition.negatives import jitter, render_strokes
 from backend.recognition.number_pieces import written_digit
 from backend.recognition.preprocess import INK_THRESHOLD, ink_bounding_box
 from backend.recognition.sketches import DIGITS as DIGIT_STYLES
-from backend.testing.strokes import DIGITS, rasterise
+from backend.testing.strokes import DIGITS, Stroke, rasterise
 
 GAPS = {"touching": (-0.08, -0.01), "close": (0.02, 0.12), "wide": (0.15, 0.6)}  # in digit heights
 GAP_SHARES = {"touching": 0.1, "close": 0.4, "wide": 0.5}
@@ -79,6 +81,57 @@ def drawn_number(label: str, rng: np.random.Generator) -> ComposedNumber:
         side = int(height * rng.uniform(0.85, 1.15) / 0.75) + 8
         digits.append(_cropped(render_strokes(figure, rng, pen_share, side)))
     return _lay_out(digits, label, height, rng)
+
+
+@dataclass(frozen=True)
+class PadNumber:
+    """A number written on the pad: strokes in pad units (x right, y down, the pad's height is 1), in the
+    order they were drawn; owner[i]: which digit (0 = leftmost) stroke i belongs to; touching[i]: do the
+    column ranges of digits i and i + 1 overlap (on the pad it is columns, not ink, that group strokes)."""
+
+    strokes: list[Stroke]
+    owner: list[int]
+    label: str
+    touching: list[bool]
+
+
+def pad_number(label: str, rng: np.random.Generator, aspect: float = 1.0) -> PadNumber:
+    """The digits of `label` written left to right on a pad `aspect` times as wide as high, as strokes: each
+    digit in one of the ways of writing it (strokes.py's, and every pen style of sketches.py) re-drawn by an
+    unsteady hand, one slant and one size per number (each digit a little bigger or smaller), gaps from
+    touching to wide, a drifting baseline; shrunk to fit the pad when long."""
+    slant = rng.uniform(-0.3, 0.3)  # x moves by slant * height over a digit's height, top to the right when > 0
+    height = min(0.6, 0.9 * aspect / (0.75 * len(label))) * rng.uniform(0.6, 1.0)  # in pad heights
+    kinds = rng.choice(list(GAP_SHARES), size=len(label), p=list(GAP_SHARES.values()))
+    strokes: list[np.ndarray] = []
+    owner: list[int] = []
+    columns: list[tuple[float, float]] = []
+    x, drift = 0.0, 0.0
+    for k, (char, kind) in enumerate(zip(label, kinds)):
+        styles = [DIGITS[int(char)], *DIGIT_STYLES[int(char)]]
+        figure = [np.asarray(stroke, dtype=np.float64) for stroke in jitter(styles[int(rng.integers(len(styles)))], rng, wobble=0.02)]
+        h = height * rng.uniform(0.85, 1.15)
+        low = np.concatenate(figure).min(axis=0)
+        tall = max(float(np.concatenate(figure)[:, 1].max() - low[1]), 1e-3)
+        placed = [(stroke - low) * (h / tall) for stroke in figure]  # (n, 2) each: the digit h tall, its own aspect
+        for stroke in placed:
+            stroke[:, 0] += slant * (h - stroke[:, 1])
+        left = min(float(stroke[:, 0].min()) for stroke in placed)
+        for stroke in placed:
+            stroke += (x - left, drift + height - h)  # its bottom on the drifted baseline
+        strokes.extend(placed)
+        owner.extend([k] * len(placed))
+        right = max(float(stroke[:, 0].max()) for stroke in placed)
+        columns.append((x, right))
+        x = right + rng.uniform(*GAPS[kind]) * height
+        drift = float(np.clip(drift + rng.normal(0, 0.1 * height), -0.3 * height, 0.3 * height))
+    low, high = np.concatenate(strokes).min(axis=0), np.concatenate(strokes).max(axis=0)
+    fit = min(1.0, 0.94 * aspect / max(float(high[0] - low[0]), 1e-3), 0.94 / max(float(high[1] - low[1]), 1e-3))
+    width, tall = (high - low) * fit
+    corner = (0.03 * aspect + rng.uniform(0, 0.5) * (0.94 * aspect - width), rng.uniform(0.03, 0.97 - tall))  # of the ink's box
+    on_pad = [[(float(px), float(py)) for px, py in (stroke - low) * fit + corner] for stroke in strokes]
+    touching = [a[1] > b[0] for a, b in zip(columns, columns[1:])]
+    return PadNumber(on_pad, owner, label, touching)
 
 
 def _cropped(ink: np.ndarray, pad: int = 2) -> np.ndarray:
@@ -175,7 +228,7 @@ class NumberScore:
     touching_pairs: int = 0
     touching_pairs_right: int = 0  # both digits of the pair read right, in a number read with the right count
 
-    def add(self, written: ComposedNumber, read: str) -> None:
+    def add(self, written: ComposedNumber | PadNumber, read: str) -> None:
         self.numbers += 1
         self.exact += read == written.label
         self.digits += len(written.label)

@@ -5,10 +5,14 @@
 // columns (a 4's stem over its corner, a 5's flag over its body, a 7's bar): so strokes whose column
 // ranges overlap by more than OVERLAP of the narrower one belong to one digit, whatever order they were
 // drawn in and however the baseline drifts. Digits that nearly touch are still apart, since it is
-// columns, not ink, that decide. One exception: a 1 (a thin upright bar) written against a whole digit
+// columns, not ink, that decide. Every column range is widened by WIDEN of the tallest stroke's height,
+// so a vertical 1 (no width at all) has some, and a number written small groups as it does written
+// large. One exception: a 1 (a thin upright bar) written against a whole digit
 // overlaps its columns only at their edge, where no stroke of that digit stands, so a bar whose middle is
 // within EDGE of the other's width from its edge, beside a group nearly as tall, stays its own digit (a
-// 4's stem stands further in, a 1's flag or a 7's bar is not as tall). `fitGroup` places one group's
+// 4's stem stands further in, a 1's flag or a 7's bar is not as tall). And no digit is flat: a group
+// less than FLAT of the tallest group's height (a 5's flag drawn apart, pushed off its body by slanted
+// writing) joins the group whose columns it shares most. `fitGroup` places one group's
 // strokes in the square ink grid the preprocessing reads (its longer side FILL of the grid, the pen
 // scaled to the group's size, as the single-digit pad always did), so every digit is framed alike
 // wherever and however small it was written.
@@ -18,6 +22,8 @@ export const OVERLAP = 0.4; // share of the narrower column range two strokes mu
 export const THIN = 0.25; // a stroke no wider than this share of its height is an upright bar (a 1)...
 export const BESIDE_HEIGHT = 0.8; // ...beside a group at least this share of its height...
 export const EDGE = 0.15; // ...is apart from it unless its middle is this share of that group's width inside it
+export const WIDEN = 0.05; // every stroke's column range widens by this share of the tallest stroke's height
+export const FLAT = 0.3; // a group less tall than this share of the tallest group is part of a digit, not one
 export const FILL = 0.8; // a group's longer side, as a share of the ink grid
 // The network's pen follows the drawing's size, so a digit scaled to MNIST's 20 px box has about as
 // much ink as MNIST's own (measured per class) whether it was drawn large or small.
@@ -56,35 +62,65 @@ function barAtEdge(bar, other, pen) {
   return inside < EDGE * (other.columns[1] - other.columns[0]);
 }
 
+/** One group of two: their strokes together, columns and rows spanning both. */
+function joined(a, b) {
+  return {
+    members: [...a.members, ...b.members].sort((x, y) => x - y),
+    columns: [Math.min(a.columns[0], b.columns[0]), Math.max(a.columns[1], b.columns[1])],
+    rows: [Math.min(a.rows[0], b.rows[0]), Math.max(a.rows[1], b.rows[1])],
+  };
+}
+
+const heightOf = (group) => group.rows[1] - group.rows[0];
+
+/** Each flat group (less than FLAT of the tallest group's height) joined to the taller group whose columns it shares most. */
+function joinFlatGroups(groups, pen) {
+  const tallest = Math.max(0, ...groups.map(heightOf));
+  const isFlat = (group) => heightOf(group) < FLAT * tallest;
+  for (let k = 0; k < groups.length; k++) {
+    if (!isFlat(groups[k])) continue;
+    const [left, right] = groups[k].columns;
+    let [host, mostShared] = [-1, 0];
+    groups.forEach((other, j) => {
+      const shared = Math.min(right, other.columns[1]) - Math.max(left, other.columns[0]) + pen;
+      if (!isFlat(other) && shared > mostShared) [host, mostShared] = [j, shared];
+    });
+    if (host >= 0) {
+      groups[host] = joined(groups[k], groups[host]);
+      groups.splice(k, 1);
+      k = -1; // the groups moved: look again from the start
+    }
+  }
+  return groups;
+}
+
 /**
  * Strokes -> digits: arrays of stroke indices, one per digit, left to right (by the middle of their
- * columns); each array in drawing order. `pen` (pad units) widens every column range a little, so a
- * vertical 1 (no width at all) still has some.
+ * columns); each array in drawing order.
  */
-export function groupStrokes(strokes, pen = MIN_PEN) {
+export function groupStrokes(strokes) {
+  const tallestStroke = Math.max(0, ...strokes.map((stroke) => boundsOf([stroke])).map(([, top, , bottom]) => bottom - top));
+  const pen = Math.max(MIN_EXTENT, WIDEN * tallestStroke); // pad units
   let groups = strokes.map((stroke, index) => {
     const [left, top, right, bottom] = boundsOf([stroke]);
     return { members: [index], columns: [left, right], rows: [top, bottom] };
   });
   // join any two groups that overlap enough, until none do (joining widens a group: it may reach another)
-  for (let joined = true; joined; ) {
-    joined = false;
+  for (let merged = true; merged; ) {
+    merged = false;
     outer: for (let i = 0; i < groups.length; i++) {
       for (let j = i + 1; j < groups.length; j++) {
         const [a, b] = [groups[i], groups[j]];
         if (overlapShare(a.columns, b.columns, pen) > OVERLAP && !barAtEdge(a, b, pen) && !barAtEdge(b, a, pen)) {
-          groups[i] = {
-            members: [...a.members, ...b.members].sort((x, y) => x - y),
-            columns: [Math.min(a.columns[0], b.columns[0]), Math.max(a.columns[1], b.columns[1])],
-            rows: [Math.min(a.rows[0], b.rows[0]), Math.max(a.rows[1], b.rows[1])],
-          };
+          groups[i] = joined(a, b);
           groups.splice(j, 1);
-          joined = true;
+          merged = true;
           break outer;
         }
       }
     }
   }
+  groups = joinFlatGroups(groups, pen);
   groups = groups.filter((group) => group.members.some((index) => strokes[index].length > 0));
   groups.sort((a, b) => a.columns[0] + a.columns[1] - (b.columns[0] + b.columns[1]));
   return groups.map((group) => group.members);

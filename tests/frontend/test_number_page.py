@@ -3,7 +3,8 @@
 Numbers of 2, 4 and 6 digits are written with the mouse on a desktop and with a finger on a 360 px
 phone, at random sizes, gaps and baseline drift (pad_driver.number_placements); each must be read
 exactly, with one card per digit (answer, confidence, 28x28 image) beneath the number, and a single
-digit must still be answered as before (by /predict, in [data-testid=prediction]).
+digit must still be answered as before (by /predict, in [data-testid=prediction]). Slanted numbers whose
+digits share columns, written by numbers.pad_number, are read exactly too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from backend.testing.browser import PageWatch
+from backend.testing.numbers import pad_number
 from backend.testing.pad_driver import draw_with_mouse, draw_with_touch, number_placements, wait_for_answer, wait_for_number
 from backend.testing.strokes import DIGITS
 
@@ -57,6 +59,24 @@ def test_numbers_written_by_finger_on_a_phone_are_read_exactly(phone: Seen, leng
     assert wait_for_number(page) == label
     assert page.evaluate("window.scrollY") == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+# Slanted writing, with digits sharing columns and a 5's flag lifted off its body (numbers.pad_number): numbers
+# the page once grouped wrongly (the 1 joined to a neighbour, the flag left as a digit of its own)
+def test_a_slanted_number_with_touching_digits_written_by_finger_is_read_exactly(phone: Seen) -> None:
+    page, _ = phone
+    cdp = page.context.new_cdp_session(page)
+    number = pad_number("7151", np.random.default_rng(40))
+    draw_with_touch(page, cdp, number.strokes, (0, 0, 1, 1))
+    assert wait_for_number(page) == "7151"
+
+
+def test_a_slanted_number_with_a_flag_apart_written_with_the_mouse_is_read_exactly(desktop: Seen) -> None:
+    page, _ = desktop
+    number = pad_number("5161", np.random.default_rng(30))
+    draw_with_mouse(page, number.strokes, (0, 0, 1, 1))
+    assert wait_for_number(page) == "5161"
+    expect(page.get_by_test_id("digits").locator("> li")).to_have_count(4)
 
 
 def test_a_single_digit_still_answers_through_predict(desktop: Seen) -> None:

@@ -22,6 +22,7 @@ from backend.paths import MODEL_DIR
 from backend.recognition.preprocess import EmptyImageError, ink_to_mnist
 from backend.recognition.segment import segment_number
 from backend.testing.pad_driver import number_placements
+from backend.testing.page_reading import INK_GRID, framed, group_on_page
 from backend.testing.strokes import DIGITS, rasterise
 
 RUNNER = Path(__file__).parent / "js" / "run_preprocess.mjs"
@@ -93,21 +94,6 @@ def test_page_and_server_both_refuse_an_empty_pad() -> None:
     assert [r.get("error") for r in run_js(empty)] == ["EmptyImageError", "EmptyImageError"]
 
 
-def run_js_grouping(strokes: list, size: int) -> dict:
-    """grouping.js on stroke data: {"groups": [[indices]], "fitted": [{"strokes", "pen"}]}."""
-    node = shutil.which("node")
-    assert node, "Node.js is needed for the page's tests (apt-get install -y nodejs)"
-    done = subprocess.run(
-        [node, str(Path(__file__).parent / "js" / "run_grouping.mjs")],
-        input=json.dumps({"strokes": strokes, "size": size}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 @pytest.mark.parametrize("label, seed", [("2026", 0), ("358190", 1), ("47", 2)])
 def test_a_number_is_grouped_and_each_group_framed_alike_on_page_and_server(label: str, seed: int) -> None:
     """The page groups a number's strokes into the digits the server's segmentation finds in the same
@@ -118,8 +104,8 @@ def test_a_number_is_grouped_and_each_group_framed_alike_on_page_and_server(labe
         for stroke in digit_strokes:
             strokes.append([[left + x * width, top + y * height] for x, y in stroke])
             owner.append(k)
-    js = run_js_grouping(strokes, 280)
-    assert [[owner[i] for i in group] for group in js["groups"]] == [[k] * len(placements[k][0]) for k in range(len(label))]
+    (js,) = group_on_page([strokes])
+    assert [[owner[i] for i in group] for group in js.groups] == [[k] * len(placements[k][0]) for k in range(len(label))]
 
     # the server reads the same drawing (rasterised on a 600 px pad) as the same digits, left to right
     side = 600
@@ -129,12 +115,12 @@ def test_a_number_is_grouped_and_each_group_framed_alike_on_page_and_server(labe
     model = load_model(MODEL_DIR)[0]
     found = segment_number(pad, model.predict_proba)
     assert len(found) == len(label)
-    for digit, group in zip(found, js["groups"]):
+    for digit, group in zip(found, js.groups):
         columns = [x for i in group for x, _ in strokes[i]]
         x, _, w, _ = digit.box
         assert x - 0.03 * side <= min(columns) * side and max(columns) * side <= x + w + 0.03 * side
 
     # each group's framing: fitted strokes rasterised into the 280 grid, then both preprocessors
-    inks = [rasterise(f["strokes"], 280, 280, (0, 0, 1, 1), f["pen"] / 2) for f in js["fitted"]]
-    for ink, framed in zip(inks, run_js(inks)):
-        assert float(np.abs(np.asarray(framed) - ink_to_mnist(ink)).max()) <= TOLERANCE
+    inks = [rasterise(f["strokes"], INK_GRID, INK_GRID, (0, 0, 1, 1), f["pen"] / 2) for f in js.fitted]
+    for fitted, on_page in zip(js.fitted, run_js(inks)):
+        assert float(np.abs(np.asarray(on_page) - framed(fitted)).max()) <= TOLERANCE

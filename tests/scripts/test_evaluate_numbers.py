@@ -1,6 +1,7 @@
 """scripts/evaluate_numbers.py: numbers with a non-digit mark among the digits (--marks), numbers in every pen
 style (--source drawn) with their misread digits counted, and the readings scored again with a looser rule for
-digits of numbers (--looser), through the real /predict/number."""
+digits of numbers (--looser), through the real /predict/number; numbers written on the pad and read the page's
+way (--source pad: grouping.js under Node, then /predict/batch)."""
 
 import json
 import subprocess
@@ -72,3 +73,17 @@ def test_drawn_numbers_are_read_and_their_misread_digits_counted() -> None:
     assert report["guessing"]["exact_accuracy"] >= report["exact_accuracy"]
     marks = run("--marks", "--source", "drawn")
     assert marks.returncode == 2 and "leave out --source drawn" in marks.stderr
+
+
+def test_pad_numbers_are_read_the_pages_way() -> None:
+    done = run("--source", "pad", "--count", "30", "--seed", "2", "--misses", "30", "--looser", "0,0", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["source"] == "pad" and report["split"] is None and report["numbers"] == 30
+    assert report["exact_accuracy"] >= 0.8 and report["digit_accuracy"] >= 0.9  # stroke numbers the page reads well
+    assert sum(kind["touching"] + kind["apart"] for kind in report["miss_kinds"].values()) == len(report["misses"])
+    assert round(1 - len(report["misses"]) / 30, 4) == report["exact_accuracy"]
+    # the looser rule re-reads the pixels the page sent: accepting every piece can only take "?"s away
+    assert report["looser"]["exact_accuracy"] >= report["exact_accuracy"]
+    marks = run("--marks", "--source", "pad")
+    assert marks.returncode == 2 and "leave out --source pad" in marks.stderr

@@ -1,6 +1,6 @@
 """backend/testing/numbers.py: how a reading of a number missed (miss_kind), which the evaluation counts, and
-numbers composed with a non-digit mark among their digits (compose_number's MARK), and numbers drawn in every
-pen style (drawn_number)."""
+numbers composed with a non-digit mark among their digits (compose_number's MARK), numbers drawn in every
+pen style (drawn_number), and numbers written as strokes on the pad (pad_number)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from backend.nn.shapes import IMAGE_SIDE, N_INPUTS
 from backend.recognition.preprocess import INK_THRESHOLD
 from backend.recognition.segment import connected_components
-from backend.testing.numbers import MARK, MISS_KINDS, compose_number, drawn_number, miss_kind
+from backend.testing.numbers import MARK, MISS_KINDS, compose_number, drawn_number, miss_kind, pad_number
 
 
 def test_a_right_reading_is_no_miss() -> None:
@@ -72,3 +72,32 @@ def test_drawn_numbers_use_more_than_one_way_of_writing_a_digit() -> None:
         np.flatnonzero((ink > INK_THRESHOLD).any(axis=0)).size / np.flatnonzero((ink > INK_THRESHOLD).any(axis=1)).size for ink in ones
     ]
     assert max(widths) > 2 * min(widths)  # a bare stroke beside a 1 with a flag or a foot
+
+
+def columns_of(number, k: int) -> tuple[float, float]:
+    xs = [x for stroke, owner in zip(number.strokes, number.owner) if owner == k for x, _ in stroke]
+    return min(xs), max(xs)
+
+
+@pytest.mark.parametrize("aspect", [1.0, 2.5])
+def test_a_pad_number_is_reproducible_on_the_pad_and_its_digits_left_to_right(aspect: float) -> None:
+    for seed in range(20):
+        number = pad_number("31415926", np.random.default_rng(seed), aspect)
+        again = pad_number("31415926", np.random.default_rng(seed), aspect)
+        assert number.strokes == again.strokes and number.owner == again.owner
+        assert number.label == "31415926" and len(number.strokes) == len(number.owner)
+        assert sorted(set(number.owner)) == list(range(8)) and number.owner == sorted(number.owner)  # written left to right
+        points = np.concatenate([np.asarray(stroke) for stroke in number.strokes])
+        assert points[:, 0].min() >= 0 and points[:, 0].max() <= aspect and points[:, 1].min() >= 0 and points[:, 1].max() <= 1
+        columns = [columns_of(number, k) for k in range(8)]
+        assert [(a[0] + a[1]) < (b[0] + b[1]) for a, b in zip(columns, columns[1:])] == [True] * 7
+        assert number.touching == [a[1] > b[0] for a, b in zip(columns, columns[1:])]
+
+
+def test_pad_numbers_lean_touch_and_vary_in_size() -> None:
+    numbers = [pad_number("11", np.random.default_rng(seed)) for seed in range(60)]
+    assert 0 < sum(n.touching[0] for n in numbers) < 30  # about a tenth of the pairs share columns
+    leans = [(s[-1][0] - s[0][0]) / (s[-1][1] - s[0][1]) for n in numbers for s in n.strokes if abs(s[-1][1] - s[0][1]) > 0.05]
+    assert min(leans) < -0.2 and max(leans) > 0.2  # upright strokes lean either way
+    heights = [max(y for s in n.strokes for _, y in s) - min(y for s in n.strokes for _, y in s) for n in numbers]
+    assert max(heights) > 1.4 * min(heights)

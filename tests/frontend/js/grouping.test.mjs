@@ -82,3 +82,30 @@ test("a bar well inside a digit's columns, or much taller than it, still joins i
   const one = [line(0.52, 0.36, 0.56, 0.3), line(0.56, 0.3, 0.56, 0.7)]; // a 1's flag, then its stem at the flag's edge
   assert.deepEqual(groupStrokes([...four, ...one]), [[0, 1, 2], [3, 4]]);
 });
+
+/** Strokes scaled by `factor` about the pad's corner: the same writing, smaller or larger. */
+const scaled = (strokes, factor) => strokes.map((s) => s.map(([x, y]) => [x * factor, y * factor]));
+
+test("a number written small is grouped as it is written large: a leaning 1 close to a 3 stays apart", () => {
+  const three = at(SAMPLES[3], 0.1, 0.3, 0.2, 0.4); // its ink ends at x = 0.272
+  const one = [line(0.31, 0.3, 0.285, 0.7)]; // leaning, too wide to count as a thin bar; 0.013 right of the 3
+  const large = [...three, ...one];
+  assert.deepEqual(groupStrokes(large), [[0], [1]]);
+  for (const factor of [0.5, 0.25]) {
+    assert.deepEqual(groupStrokes(scaled(large, factor)), [[0], [1]], `written ${factor} as large`);
+  }
+});
+
+test("a 5's flag written apart and pushed right of its body by slanted writing joins its body", () => {
+  const body = [line(0.2, 0.3, 0.16, 0.45), ...at([SAMPLES[5][0].slice(2)], 0.1, 0.3, 0.2, 0.35)];
+  const flag = [line(0.27, 0.3, 0.45, 0.29)]; // shares under 40% of its columns with the body
+  const seven = at(SAMPLES[7], 0.6, 0.3, 0.2, 0.35);
+  assert.deepEqual(groupStrokes([...body, ...flag, ...seven]), [[0, 1, 2], [3]]);
+});
+
+test("a flat mark under or over no digit stays a group of its own", () => {
+  const two = at(SAMPLES[2], 0.1, 0.3, 0.2, 0.35);
+  const dash = [line(0.4, 0.48, 0.5, 0.48)];
+  const six = at(SAMPLES[6], 0.6, 0.3, 0.2, 0.35);
+  assert.deepEqual(groupStrokes([...two, ...dash, ...six]), [[0], [1], [2]]);
+});
