@@ -6,6 +6,7 @@
     python scripts/evaluate_numbers.py --source strokes     # numbers drawn with the page's stroke digits
     python scripts/evaluate_numbers.py --source drawn       # ... with every pen style, jittered, one pen each
     python scripts/evaluate_numbers.py --source pad         # strokes on the pad, read the page's way
+    python scripts/evaluate_numbers.py --source pad-picture # the same kind of numbers drawn as pictures
     python scripts/evaluate_numbers.py --guesses --misses 20  # also scored with "?" as its best guess; miss kinds
     python scripts/evaluate_numbers.py --marks              # numbers with one non-digit mark among the digits
 
@@ -20,7 +21,8 @@ app in this process (the ASGI app, no socket). --source pad writes each number a
 pad instead (backend/testing/numbers.pad_number: both kinds of stroke digits, slanted, touching to wide)
 and reads it the page's way: the page's own grouping.js (run by Node) groups the strokes into digits and
 fits each group, which is framed as the page frames it (backend/testing/page_reading.py), and all of a
-number's digits go to /predict/batch, "?" where one is not a digit. Reports exact whole-number accuracy,
+number's digits go to /predict/batch, "?" where one is not a digit; --source pad-picture draws such numbers
+as pictures (numbers.pad_picture) for /predict/number. Reports exact whole-number accuracy,
 per-digit accuracy, and the numbers with touching digits and the touching pairs apart. --guesses scores
 the same readings once more with each "?" replaced by the network's best digit (reported apart, under
 "guessing": what the segmentation gets right whatever the rejector says); --misses N counts the misses by
@@ -55,7 +57,18 @@ from backend.paths import MODEL_DIR
 from backend.recognition.negatives import make_negatives
 from backend.recognition.openset import OpenSet
 from backend.service.served_model import ServedModel, load_served_model
-from backend.testing.numbers import MARK, MISS_KINDS, NumberScore, compose_number, drawn_number, miss_kind, pad_number, png, stroke_number
+from backend.testing.numbers import (
+    MARK,
+    MISS_KINDS,
+    NumberScore,
+    compose_number,
+    drawn_number,
+    miss_kind,
+    pad_number,
+    pad_picture,
+    png,
+    stroke_number,
+)
 from backend.testing.page_reading import NodeMissingError, framed, group_on_page
 from backend.testing.service import serve_asgi, settings_for
 
@@ -63,7 +76,12 @@ from backend.testing.service import serve_asgi, settings_for
 def make_numbers(source: str, split: str, count: int, seed: int, data_dir: str | None):
     rng = np.random.default_rng(seed)
     data = getattr(load_mnist(data_dir), split) if source == "mnist" else None
-    drawn_by = {"strokes": stroke_number, "drawn": drawn_number, "pad": pad_number}
+    drawn_by = {
+        "strokes": stroke_number,
+        "drawn": drawn_number,
+        "pad": pad_number,
+        "pad-picture": lambda label, rng: pad_picture(pad_number(label, rng), rng),
+    }
     for _ in range(count):
         length = int(rng.integers(2, 9))
         if data is None:
@@ -192,7 +210,7 @@ def thresholds(text: str) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--source", choices=["mnist", "strokes", "drawn", "pad"], default="mnist")
+    p.add_argument("--source", choices=["mnist", "strokes", "drawn", "pad", "pad-picture"], default="mnist")
     p.add_argument("--split", choices=["validation", "test"], default="validation", help="MNIST digits to compose from")
     p.add_argument("--count", type=int, default=1000, help="how many numbers")
     p.add_argument("--seed", type=int, default=0)

@@ -7,7 +7,8 @@ same with the stroke digits of strokes.py, drawn with a round pen (what the page
 and `drawn_number` with every pen style of recognition/sketches.py, each digit jittered, one pen per number.
 All report which neighbouring digits touch (their inks meet), so scores can be split by it. `pad_number`
 writes a number as strokes on the page's pad instead (pad units, every pen style, slanted, touching to
-wide, drifting), with which digit each stroke belongs to, for the page's own grouping of strokes.
+wide, drifting), with which digit each stroke belongs to, for the page's own grouping of strokes, and
+`pad_picture` draws such a number as a picture.
 `png` encodes an ink array as a picture, dark on light by default. `NumberScore` tallies readings
 against what was written, and `miss_kind` says how a miss went wrong (a "?", a wrong digit, a digit
 split in two or two read as one), so segmentation errors can be counted apart from the rejector's.
@@ -21,7 +22,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from backend.recognition.negatives import jitter, render_strokes
 from backend.recognition.number_pieces import written_digit
@@ -132,6 +133,43 @@ def pad_number(label: str, rng: np.random.Generator, aspect: float = 1.0) -> Pad
     on_pad = [[(float(px), float(py)) for px, py in (stroke - low) * fit + corner] for stroke in strokes]
     touching = [a[1] > b[0] for a, b in zip(columns, columns[1:])]
     return PadNumber(on_pad, owner, label, touching)
+
+
+def pad_picture(number: PadNumber, rng: np.random.Generator) -> ComposedNumber:
+    """A pad number as a picture (a drawing exported or photographed), for /predict/number: its strokes drawn
+    with one round pen (5% to 15% of a digit's height wide) at a random size (a digit 30 to 90 px tall),
+    anti-aliased; touching[i]: do the inks of digits i and i + 1 meet (gaps were measured between the pen's
+    centre lines, so a close pair may touch)."""
+    digit_height = max(max(y for _, y in stroke) - min(y for _, y in stroke) for stroke in number.strokes)  # pad units
+    scale = rng.uniform(30, 90) / max(digit_height, 1e-3)  # px per pad unit
+    pen = max(1.0, rng.uniform(0.05, 0.15) * digit_height * scale)
+    points = np.concatenate([np.asarray(stroke) for stroke in number.strokes])
+    origin = points.min(axis=0) - (pen + 8) / scale
+    width, height = (np.ceil((points.max(axis=0) - origin) * scale + pen + 8)).astype(int)
+    layers = []
+    for k in range(len(number.label)):
+        mine = [stroke for stroke, owner in zip(number.strokes, number.owner) if owner == k]
+        layers.append(_drawn([[(np.asarray(p) - origin) * scale for p in stroke] for stroke in mine], (height, width), pen))
+    masks = [layer > INK_THRESHOLD for layer in layers]
+    touching = [bool((a & _dilate(b)).any()) for a, b in zip(masks, masks[1:])]
+    return ComposedNumber(np.max(layers, axis=0), number.label, touching)
+
+
+def _drawn(strokes: list[list[np.ndarray]], shape: tuple[int, int], pen: float, big: int = 2) -> np.ndarray:
+    """Ink (H, W) in [0, 1]: strokes (points in px) drawn with a round pen `pen` px wide, at `big` times the
+    size and box-averaged down, for anti-aliased edges."""
+    height, width = shape
+    image = Image.new("L", (width * big, height * big), 0)
+    draw = ImageDraw.Draw(image)
+    line_width = max(1, int(round(pen * big)))
+    r = line_width / 2
+    for stroke in strokes:
+        xy = [(float(x) * big, float(y) * big) for x, y in stroke]
+        if len(xy) > 1:
+            draw.line(xy, fill=255, width=line_width, joint="curve")
+        for x, y in (xy[0], xy[-1]):  # round caps (and a tap's dot)
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    return np.asarray(image, dtype=np.float64).reshape(height, big, width, big).mean(axis=(1, 3)) / 255.0
 
 
 def _cropped(ink: np.ndarray, pad: int = 2) -> np.ndarray:

@@ -87,3 +87,12 @@ def test_pad_numbers_are_read_the_pages_way() -> None:
     assert report["looser"]["exact_accuracy"] >= report["exact_accuracy"]
     marks = run("--marks", "--source", "pad")
     assert marks.returncode == 2 and "leave out --source pad" in marks.stderr
+
+
+def test_pad_numbers_drawn_as_pictures_are_read_through_predict_number() -> None:
+    done = run("--source", "pad-picture", "--count", "20", "--seed", "3", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["source"] == "pad-picture" and report["numbers"] == 20
+    assert report["digit_accuracy"] >= 0.5  # read, if not always whole
+    assert report["numbers_with_touching"] + report["numbers_without_touching"] == 20

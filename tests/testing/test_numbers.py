@@ -1,6 +1,6 @@
 """backend/testing/numbers.py: how a reading of a number missed (miss_kind), which the evaluation counts, and
 numbers composed with a non-digit mark among their digits (compose_number's MARK), numbers drawn in every
-pen style (drawn_number), and numbers written as strokes on the pad (pad_number)."""
+pen style (drawn_number), and numbers written as strokes on the pad (pad_number) and drawn as pictures (pad_picture)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from backend.nn.shapes import IMAGE_SIDE, N_INPUTS
 from backend.recognition.preprocess import INK_THRESHOLD
 from backend.recognition.segment import connected_components
-from backend.testing.numbers import MARK, MISS_KINDS, compose_number, drawn_number, miss_kind, pad_number
+from backend.testing.numbers import MARK, MISS_KINDS, compose_number, drawn_number, miss_kind, pad_number, pad_picture
 
 
 def test_a_right_reading_is_no_miss() -> None:
@@ -101,3 +101,20 @@ def test_pad_numbers_lean_touch_and_vary_in_size() -> None:
     assert min(leans) < -0.2 and max(leans) > 0.2  # upright strokes lean either way
     heights = [max(y for s in n.strokes for _, y in s) - min(y for s in n.strokes for _, y in s) for n in numbers]
     assert max(heights) > 1.4 * min(heights)
+
+
+def test_a_pad_picture_draws_each_digit_where_its_strokes_are_and_tells_which_inks_meet() -> None:
+    met = 0
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        number = pad_number("4711", rng)
+        picture = pad_picture(number, rng)
+        assert picture.label == "4711" and len(picture.touching) == 3
+        assert picture.ink.min() >= 0 and picture.ink.max() == 1.0
+        _, blobs = connected_components(picture.ink > INK_THRESHOLD)
+        digit_tall = [blob for blob in blobs if blob.height > 0.5 * max(b.height for b in blobs)]
+        assert 25 <= max(blob.height for blob in blobs) <= 140  # a digit 30 to 90 px tall, a slanted pair or the pen's width more
+        if not any(picture.touching):
+            assert len(digit_tall) >= 4  # inks apart: each digit its own blob (a 4 may be two)
+        met += any(picture.touching)
+    assert 0 < met < 30
