@@ -160,19 +160,24 @@ def render_strokes(figure: Figure, rng: np.random.Generator, pen_share: float | 
     pen = max(1.0, pen_share * side * 0.75)
     scale = (side - pen - 4) * 0.75 / extent  # the drawing's longer side fills ~3/4 of the canvas
     offset = (side - (high - low) * scale) / 2 - low * scale
-    big = 2
-    image = Image.new("L", (side * big, side * big), 0)
+    return draw_strokes([[np.asarray(p) * scale + offset for p in stroke] for stroke in figure], (side, side), pen)
+
+
+def draw_strokes(strokes: list[list[np.ndarray]], shape: tuple[int, int], pen: float, big: int = 2) -> np.ndarray:
+    """Ink (H, W) in [0, 1]: strokes of (x, y) points in pixels drawn with a round pen `pen` px wide, at `big`
+    times the size and box-averaged down, for anti-aliased edges."""
+    height, width = shape
+    image = Image.new("L", (width * big, height * big), 0)
     draw = ImageDraw.Draw(image)
-    width = max(1, int(round(pen * big)))
-    r = width / 2
-    for stroke in figure:
-        xy = [tuple(float(v) for v in (np.asarray(p) * scale + offset) * big) for p in stroke]
+    line_width = max(1, int(round(pen * big)))
+    r = line_width / 2
+    for stroke in strokes:
+        xy = [tuple(float(v) for v in np.asarray(p) * big) for p in stroke]
         if len(xy) > 1:
-            draw.line(xy, fill=255, width=width, joint="curve")
+            draw.line(xy, fill=255, width=line_width, joint="curve")
         for x, y in (xy[0], xy[-1]):  # round caps (and a tap's dot)
             draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    ink = np.asarray(image, dtype=np.float64).reshape(side, big, side, big).mean(axis=(1, 3)) / 255.0
-    return ink
+    return np.asarray(image, dtype=np.float64).reshape(height, big, width, big).mean(axis=(1, 3)) / 255.0
 
 
 # --- fonts --------------------------------------------------------------------------------------------

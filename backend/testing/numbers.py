@@ -22,9 +22,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
-from backend.recognition.negatives import jitter, render_strokes
+from backend.recognition.negatives import draw_strokes, jitter, render_strokes
 from backend.recognition.number_pieces import written_digit
 from backend.recognition.preprocess import INK_THRESHOLD, ink_bounding_box
 from backend.recognition.sketches import DIGITS as DIGIT_STYLES
@@ -149,27 +149,10 @@ def pad_picture(number: PadNumber, rng: np.random.Generator) -> ComposedNumber:
     layers = []
     for k in range(len(number.label)):
         mine = [stroke for stroke, owner in zip(number.strokes, number.owner) if owner == k]
-        layers.append(_drawn([[(np.asarray(p) - origin) * scale for p in stroke] for stroke in mine], (height, width), pen))
+        layers.append(draw_strokes([[(np.asarray(p) - origin) * scale for p in stroke] for stroke in mine], (height, width), pen))
     masks = [layer > INK_THRESHOLD for layer in layers]
     touching = [bool((a & _dilate(b)).any()) for a, b in zip(masks, masks[1:])]
     return ComposedNumber(np.max(layers, axis=0), number.label, touching)
-
-
-def _drawn(strokes: list[list[np.ndarray]], shape: tuple[int, int], pen: float, big: int = 2) -> np.ndarray:
-    """Ink (H, W) in [0, 1]: strokes (points in px) drawn with a round pen `pen` px wide, at `big` times the
-    size and box-averaged down, for anti-aliased edges."""
-    height, width = shape
-    image = Image.new("L", (width * big, height * big), 0)
-    draw = ImageDraw.Draw(image)
-    line_width = max(1, int(round(pen * big)))
-    r = line_width / 2
-    for stroke in strokes:
-        xy = [(float(x) * big, float(y) * big) for x, y in stroke]
-        if len(xy) > 1:
-            draw.line(xy, fill=255, width=line_width, joint="curve")
-        for x, y in (xy[0], xy[-1]):  # round caps (and a tap's dot)
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    return np.asarray(image, dtype=np.float64).reshape(height, big, width, big).mean(axis=(1, 3)) / 255.0
 
 
 def _cropped(ink: np.ndarray, pad: int = 2) -> np.ndarray:
