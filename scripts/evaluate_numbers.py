@@ -136,8 +136,10 @@ async def evaluate(args: argparse.Namespace, served: ServedModel) -> dict:
         if args.marks
         else make_numbers(args.source, args.split, args.count, args.seed, args.data_dir)
     )
-    numbers = list(numbers)
-    on_page = group_on_page([number.strokes for number in numbers]) if args.source == "pad" else None
+    on_page = None
+    if args.source == "pad":  # grouping.js runs once for all of them (one Node start)
+        numbers = list(numbers)
+        on_page = group_on_page([number.strokes for number in numbers])
     with tempfile.TemporaryDirectory() as tmp:
         async with serve_asgi(settings_for(Path(tmp), model_dir=args.weights)) as client:
             for k, number in enumerate(numbers):

@@ -112,8 +112,9 @@ def pad_number(label: str, rng: np.random.Generator, aspect: float = 1.0) -> Pad
         styles = [DIGITS[int(char)], *DIGIT_STYLES[int(char)]]
         figure = [np.asarray(stroke, dtype=np.float64) for stroke in jitter(styles[int(rng.integers(len(styles)))], rng, wobble=0.02)]
         h = height * rng.uniform(0.85, 1.15)
-        low = np.concatenate(figure).min(axis=0)
-        tall = max(float(np.concatenate(figure)[:, 1].max() - low[1]), 1e-3)
+        points = np.concatenate(figure)  # (n, 2)
+        low = points.min(axis=0)
+        tall = max(float(points[:, 1].max() - low[1]), 1e-3)
         placed = [(stroke - low) * (h / tall) for stroke in figure]  # (n, 2) each: the digit h tall, its own aspect
         for stroke in placed:
             stroke[:, 0] += slant * (h - stroke[:, 1])
@@ -126,7 +127,8 @@ def pad_number(label: str, rng: np.random.Generator, aspect: float = 1.0) -> Pad
         columns.append((x, right))
         x = right + rng.uniform(*GAPS[kind]) * height
         drift = float(np.clip(drift + rng.normal(0, 0.1 * height), -0.3 * height, 0.3 * height))
-    low, high = np.concatenate(strokes).min(axis=0), np.concatenate(strokes).max(axis=0)
+    points = np.concatenate(strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
     fit = min(1.0, 0.94 * aspect / max(float(high[0] - low[0]), 1e-3), 0.94 / max(float(high[1] - low[1]), 1e-3))
     width, tall = (high - low) * fit
     corner = (0.03 * aspect + rng.uniform(0, 0.5) * (0.94 * aspect - width), rng.uniform(0.03, 0.97 - tall))  # of the ink's box

@@ -50,9 +50,13 @@ def group_on_page(numbers: list[list[Stroke]], size: int = INK_GRID) -> list[Pag
     return [PageGroups(item["groups"], item["fitted"]) for item in json.loads(done.stdout)]
 
 
+def painted(fitted: dict, size: int = INK_GRID) -> np.ndarray:
+    """Ink (size, size) in [0, 1]: one fitted group painted in the grid with its pen, as pad.js paints it."""
+    return rasterise(fitted["strokes"], size, size, (0, 0, 1, 1), fitted["pen"] / 2)
+
+
 def framed(fitted: dict, size: int = INK_GRID) -> np.ndarray:
-    """(784,) float32: one fitted group painted in the size x size grid with its pen, framed the MNIST way."""
-    ink = rasterise(fitted["strokes"], size, size, (0, 0, 1, 1), fitted["pen"] / 2)
-    pixels = ink_to_mnist(ink).astype(np.float32)
+    """(784,) float32: one fitted group painted in the grid, framed the MNIST way."""
+    pixels = ink_to_mnist(painted(fitted, size)).astype(np.float32)
     assert pixels.shape == (N_INPUTS,)
     return pixels

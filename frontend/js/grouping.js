@@ -99,12 +99,11 @@ function joinFlatGroups(groups, pen) {
  * columns); each array in drawing order.
  */
 export function groupStrokes(strokes) {
-  const tallestStroke = Math.max(0, ...strokes.map((stroke) => boundsOf([stroke])).map(([, top, , bottom]) => bottom - top));
-  const pen = Math.max(MIN_EXTENT, WIDEN * tallestStroke); // pad units
   let groups = strokes.map((stroke, index) => {
     const [left, top, right, bottom] = boundsOf([stroke]);
     return { members: [index], columns: [left, right], rows: [top, bottom] };
   });
+  const pen = Math.max(MIN_EXTENT, WIDEN * Math.max(0, ...groups.map(heightOf))); // pad units: WIDEN of the tallest stroke
   // join any two groups that overlap enough, until none do (joining widens a group: it may reach another)
   for (let merged = true; merged; ) {
     merged = false;

@@ -22,7 +22,7 @@ from backend.paths import MODEL_DIR
 from backend.recognition.preprocess import EmptyImageError, ink_to_mnist
 from backend.recognition.segment import segment_number
 from backend.testing.pad_driver import number_placements
-from backend.testing.page_reading import INK_GRID, framed, group_on_page
+from backend.testing.page_reading import group_on_page, painted
 from backend.testing.strokes import DIGITS, rasterise
 
 RUNNER = Path(__file__).parent / "js" / "run_preprocess.mjs"
@@ -121,6 +121,6 @@ def test_a_number_is_grouped_and_each_group_framed_alike_on_page_and_server(labe
         assert x - 0.03 * side <= min(columns) * side and max(columns) * side <= x + w + 0.03 * side
 
     # each group's framing: fitted strokes rasterised into the 280 grid, then both preprocessors
-    inks = [rasterise(f["strokes"], INK_GRID, INK_GRID, (0, 0, 1, 1), f["pen"] / 2) for f in js.fitted]
-    for fitted, on_page in zip(js.fitted, run_js(inks)):
-        assert float(np.abs(np.asarray(on_page) - framed(fitted)).max()) <= TOLERANCE
+    inks = [painted(fitted) for fitted in js.fitted]
+    for ink, on_page in zip(inks, run_js(inks)):
+        assert float(np.abs(np.asarray(on_page) - ink_to_mnist(ink)).max()) <= TOLERANCE
