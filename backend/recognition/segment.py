@@ -21,7 +21,9 @@ The steps:
      be split), per stroke a cut goes through, for a piece wider than this number's usual digit, and for
      a stroke too short to be a digit on its own; first over blobs, then over cuts inside a blob. A small
      mark (short, with little ink) that reads as no digit alone or with its neighbours may be left out as
-     dirt, for DIRT_PENALTY.
+     dirt, for DIRT_PENALTY. A blob wider than a digit may also stay whole as one mark that is no digit, for
+     MARK_COST per usual digit width: cut into thin slices, a zigzag or a hatched patch frames as a row of 1s
+     that each read surely, so without that option slicing would always win.
 
 `classify` is any callable from pixels (N, 784) float32 to probabilities (N, 10): the served network in
 the service, `Model.predict_proba` in scripts and tests. The penalties were tuned on numbers composed
@@ -62,7 +64,10 @@ WIDE_FROM = 0.9  # pieces wider than this many of their heights lose WIDE_PENALT
 WIDE_PENALTY = 3.0
 CUT_PENALTY = 0.3  # log-score lost per stroke a cut goes through...
 CUT_EXTRA_PENALTY = 0.6  # ...and more for each stroke beyond the first
-MAX_CUTS = 6  # candidate cuts per blob, the lowest points of its column profile
+MAX_CUTS = 24  # candidate cuts per blob, the lowest points of its column profile (slanted touching digits meet above the lowest)
+FEW_CUTS = 6  # ...and per blob of a picture whose wide blobs would give more than CUT_PIECE_BUDGET pieces
+CUT_PIECE_BUDGET = 2000  # so many wide blobs is rarely a number: the work stays bounded
+MARK_COST = 3.0  # log-score a wide blob kept whole as one mark that is no digit costs per usual digit width
 DIRT_AREA = 0.2  # a mark shorter than a fragment with less ink than this share of a usual digit's...
 DIRT_PENALTY = 1.0  # ...may be left out as dirt, for this log-score
 MAX_MARKS = 64  # more separate blobs than this (after dropping specks) is not a number: refused, it would only be slow
@@ -137,10 +142,15 @@ def segment_number(ink: np.ndarray, classify: Classify, digit_score: DigitScore 
             if last > first and not joinable(blobs[first : last + 1], height):
                 break
             candidates.append(Candidate.of(ink, labels, all_blobs, [ids[k] for k in range(first, last + 1)], (first, last + 1)))
-    for k, blob in enumerate(blobs):
-        if blob.width > min(SPLIT_WIDER_THAN * max(blob.height, height), SPLIT_WIDER_THAN_USUAL * width):
-            whole = Candidate.of(ink, labels, all_blobs, [ids[k]], (k, k + 1))
-            candidates += whole.pieces(max(blob.height, 0.7 * height))
+    wide = [
+        (Candidate.of(ink, labels, all_blobs, [ids[k]], (k, k + 1)), max(blob.height, 0.7 * height))
+        for k, blob in enumerate(blobs)
+        if blob.width > min(SPLIT_WIDER_THAN * max(blob.height, height), SPLIT_WIDER_THAN_USUAL * width)
+    ]
+    cut_pieces = [piece for whole, cut_height in wide for piece in whole.pieces(cut_height)]
+    if len(cut_pieces) > CUT_PIECE_BUDGET:
+        cut_pieces = [piece for whole, cut_height in wide for piece in whole.pieces(cut_height, FEW_CUTS)]
+    candidates += cut_pieces
     batch = np.stack([c.pixels for c in candidates]).astype(np.float32)
     probabilities = classify(batch)
     digitness = digit_score(batch) if digit_score is not None else np.ones(len(candidates))
@@ -164,7 +174,8 @@ def segment_number(ink: np.ndarray, classify: Classify, digit_score: DigitScore 
         chosen = [whole]
         if pieces:
             scores = {c.cut: c.score(height, width) - c.cut_cost() for c in pieces}
-            scores[(0, whole.width)] = whole.score(height, width)
+            # kept whole, the blob may be one mark that is no digit (read as "?"), at a bounded cost
+            scores[(0, whole.width)] = max(whole.score(height, width), -MARK_COST * whole.width / width)
             chosen = [next(c for c in [whole, *pieces] if (c.cut or (0, whole.width)) == cut) for cut in best_path(whole.width, scores)]
         digits += [DigitImage(tuple(int(v * factor) for v in c.box), c.pixels) for c in chosen]
     digits.sort(key=lambda d: d.box[0] + d.box[2] / 2)
@@ -230,9 +241,9 @@ class Candidate:
             return 0.0
         return CUT_PENALTY * self.crossed + CUT_EXTRA_PENALTY * max(0, self.crossed - 1)
 
-    def pieces(self, height: float) -> list[Candidate]:
+    def pieces(self, height: float, max_cuts: int = MAX_CUTS) -> list[Candidate]:
         """Column ranges between cut candidates that could each be one digit (a blob of touching digits)."""
-        cuts = [0, *cut_candidates(self.ink, height), self.width]
+        cuts = [0, *cut_candidates(self.ink, height, max_cuts), self.width]
         mask = self.ink > INK_THRESHOLD
         out = []
         for i in range(len(cuts)):
@@ -352,8 +363,8 @@ def digit_height(blobs: list[Blob]) -> float:
     return float(np.median([blob.height for blob in blobs if blob.height >= 0.5 * tallest]))
 
 
-def cut_candidates(group_ink: np.ndarray, height: float) -> list[int]:
-    """Columns where a cut may go: local minima of the column ink profile, lowest first, at most MAX_CUTS, sorted."""
+def cut_candidates(group_ink: np.ndarray, height: float, max_cuts: int = MAX_CUTS) -> list[int]:
+    """Columns where a cut may go: local minima of the column ink profile, lowest first, at most max_cuts, sorted."""
     profile = group_ink.sum(axis=0)
     width = len(profile)
     margin = max(1, math.ceil(MIN_PIECE * height))
@@ -364,6 +375,6 @@ def cut_candidates(group_ink: np.ndarray, height: float) -> list[int]:
     for c in sorted(columns, key=lambda c: profile[c]):
         if all(abs(c - other) > 2 for other in chosen):
             chosen.append(int(c))
-        if len(chosen) == MAX_CUTS:
+        if len(chosen) == max_cuts:
             break
     return sorted(chosen)

@@ -8,9 +8,10 @@ import pytest
 from backend.nn.weights import load_model
 from backend.paths import MODEL_DIR
 from backend.recognition.openset import PieceReader, load_open_set
-from backend.recognition.segment import segment_number
+from backend.recognition.preprocess import INK_THRESHOLD
+from backend.recognition.segment import CUT_PIECE_BUDGET, MAX_BLOBS, connected_components, segment_number
 from backend.testing.numbers import written_number
-from backend.testing.strokes import DIGITS, rasterise
+from backend.testing.strokes import DIGITS, line, rasterise
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +61,42 @@ def test_most_pairs_run_deeply_into_each_other_are_split_when_confidence_alone_r
             split += read(ink, model, open_set) == label
     assert read_as_one >= 30  # a common case, not a contrived one (64 with the shipped model)
     assert split >= 0.6 * read_as_one  # 44 of 64 with the shipped pair, 49 of 65 with the one before
+
+
+@pytest.mark.parametrize("label", ["4039", "802345", "90817263"])
+def test_a_number_written_as_one_run_of_touching_digits_is_cut_at_every_boundary(parts, label) -> None:
+    # each digit's ink runs 12 px into the next: one or a few wide blobs that need more cuts than the lowest six columns give
+    model, open_set = parts
+    width = 90 + sum(30 if char == "1" else 80 for char in label) - 12 * len(label)
+    ink = written_number(label, shape=(200, width), gap=-12)
+    assert len(connected_components(ink > INK_THRESHOLD)[1]) < len(label)
+    assert read(ink, model, open_set) == label
+
+
+def test_a_wavy_line_beside_a_digit_stays_one_mark_not_a_row_of_ones(parts) -> None:
+    # sliced at its low columns, a wave frames as thin strokes that each read as a sure 1
+    model, open_set = parts
+    wave = [[(t, 0.5 + 0.4 * np.sin(12 * t)) for t in np.linspace(0, 1, 200)]]
+    ink = np.maximum(rasterise(DIGITS[4], 200, 420, (30, 35, 80, 130), 7), rasterise(wave, 200, 420, (150, 35, 90, 130), 5))
+    reader = PieceReader(model, open_set)
+    found = segment_number(ink, reader.classify, reader.digit_score)
+    assert len(found) == 2
+    assert found[1].box[0] >= 140 and found[1].box[2] >= 80  # the whole wave, as one mark
+
+
+def test_many_wide_marks_get_fewer_cut_candidates_so_the_work_stays_bounded(parts) -> None:
+    model, open_set = parts
+    zigzag = [line(*[(i / 60, float(i % 2)) for i in range(61)])]  # 30 teeth: a low column every few pixels
+    ink = np.zeros((120, 20 * 170 + 40))
+    for k in range(20):
+        ink[:, k * 170 : k * 170 + 190] = np.maximum(ink[:, k * 170 : k * 170 + 190], rasterise(zigzag, 120, 190, (20, 10, 150, 100), 2))
+    reader = PieceReader(model, open_set)
+    batches: list[int] = []
+
+    def classify(pixels: np.ndarray) -> np.ndarray:
+        batches.append(len(pixels))
+        return reader.classify(pixels)
+
+    found = segment_number(ink, classify, reader.digit_score)
+    assert batches[0] <= CUT_PIECE_BUDGET + MAX_BLOBS * 20  # the cut pieces, then the runs of neighbouring blobs
+    assert len(found) >= 20
