@@ -56,6 +56,7 @@ from backend.nn.weights import WeightsError
 from backend.paths import MODEL_DIR
 from backend.recognition.negatives import make_negatives
 from backend.recognition.openset import OpenSet
+from backend.service.routes.number import NOT_A_DIGIT
 from backend.service.served_model import ServedModel, load_served_model
 from backend.testing.numbers import (
     MARK,
@@ -114,12 +115,12 @@ def looser_rule(served: ServedModel, p_digit: float, confidence: float) -> OpenS
 def looser_reading(digits: list[dict], served: ServedModel, looser: OpenSet) -> str:
     """The number as read when a digit of a number of two or more is also accepted by the `looser` rule."""
     if len(digits) < 2:
-        return "".join(str(d["digit"]) if d["is_digit"] else "?" for d in digits)
+        return "".join(str(d["digit"]) if d["is_digit"] else NOT_A_DIGIT for d in digits)
     pixels = np.array([d["pixels"] for d in digits], dtype=np.float32)  # (n, 784), exactly what the network was given
     calibrated = np.array([d["probabilities"] for d in digits], dtype=np.float32)  # (n, 10), as answered
     hidden = served.model.predict_proba_and_hidden(pixels)[1] if looser.needs_hidden else None
     accepted = looser.is_digit(pixels, calibrated, hidden, served.model)
-    return "".join(str(d["digit"]) if d["is_digit"] or ok else "?" for d, ok in zip(digits, accepted))
+    return "".join(str(d["digit"]) if d["is_digit"] or ok else NOT_A_DIGIT for d, ok in zip(digits, accepted))
 
 
 async def evaluate(args: argparse.Namespace, served: ServedModel) -> dict:
@@ -152,11 +153,11 @@ async def evaluate(args: argparse.Namespace, served: ServedModel) -> dict:
                     body = response.json() if response.status_code == 200 else {"number": "", "digits": []}
                 read, guess = body["number"], "".join(str(d["digit"]) for d in body["digits"])
                 score.add(number, read)
-                marks_shown += "?" in read
+                marks_shown += NOT_A_DIGIT in read
                 if looser_open_set is not None:
                     loose = looser_reading(body["digits"], served, looser_open_set)
                     looser.add(number, loose)
-                    looser_shown += "?" in loose
+                    looser_shown += NOT_A_DIGIT in loose
                 guessing.add(number, guess)
                 kind = miss_kind(number.label, read, guess)
                 if kind is not None:
@@ -188,7 +189,7 @@ async def read_on_page(client, fitted: list[dict]) -> dict:
     response = await client.post("/predict/batch", json={"images": images})
     assert response.status_code == 200, response.text  # framed groups of a number always hold ink
     digits = [{**answer, "pixels": pixels} for answer, pixels in zip(response.json()["predictions"], images)]
-    return {"number": "".join(str(d["digit"]) if d["is_digit"] else "?" for d in digits), "digits": digits}
+    return {"number": "".join(str(d["digit"]) if d["is_digit"] else NOT_A_DIGIT for d in digits), "digits": digits}
 
 
 def misread_digits(label: str, guess: str) -> list[str]:
@@ -196,7 +197,7 @@ def misread_digits(label: str, guess: str) -> list[str]:
     (otherwise the segmentation missed, and which digit stands for which is unclear)."""
     if len(guess) != len(label):
         return []
-    return [f"{wrote}->{read}" for wrote, read in zip(label, guess) if wrote != read and wrote != "?"]
+    return [f"{wrote}->{read}" for wrote, read in zip(label, guess) if wrote != read and wrote != NOT_A_DIGIT]
 
 
 def thresholds(text: str) -> tuple[float, float]:
