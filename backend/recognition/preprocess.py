@@ -17,6 +17,7 @@ light is the ink and stretches the contrast. Pure NumPy; decoding image files is
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -32,6 +33,7 @@ CENTRE = 14.0  # where MNIST's centres of mass lie, in pixel-index coordinates
 HALF_PIXEL_NUDGE = 1e-9
 INK_THRESHOLD = 0.1  # ink below this does not count toward the bounding box
 PAPER_NOISE = 0.2  # in photos, contrast below this share of the strongest ink is paper, not ink
+SHARED_WEIGHTS_UP_TO = 512  # area weights for sides up to this are shared; 256 such matrices hold at most 256*20*512*8 B = 21 MB
 
 
 class EmptyImageError(ValueError):
@@ -72,12 +74,27 @@ def ink_bounding_box(ink: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def area_weights(n_in: int, n_out: int) -> np.ndarray:
-    """R (n_out, n_in): R[i, k] = share of output cell i covered by input pixel k (rows sum to 1)."""
+    """R (n_out, n_in): R[i, k] = share of output cell i covered by input pixel k (rows sum to 1); read-only.
+
+    Segmenting one number frames hundreds of cut pieces that share a few sizes, so the weights for sides up
+    to SHARED_WEIGHTS_UP_TO pixels are made once and shared (bounded: a hostile picture's huge sides are not kept).
+    """
+    if n_in <= SHARED_WEIGHTS_UP_TO:
+        return _shared_area_weights(n_in, n_out)
+    return _area_weights(n_in, n_out)
+
+
+def _area_weights(n_in: int, n_out: int) -> np.ndarray:
     cell = n_in / n_out  # input pixels per output pixel
     starts = np.arange(n_out)[:, None] * cell
     pixel = np.arange(n_in)[None, :]
     overlap = np.minimum(starts + cell, pixel + 1) - np.maximum(starts, pixel)
-    return np.maximum(overlap, 0.0) / cell
+    weights = np.maximum(overlap, 0.0) / cell
+    weights.flags.writeable = False  # shared between callers: nobody may change another's framing
+    return weights
+
+
+_shared_area_weights = functools.lru_cache(maxsize=256)(_area_weights)
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from backend.recognition.preprocess import (
+    SHARED_WEIGHTS_UP_TO,
     EmptyImageError,
     area_weights,
     centre_of_mass,
@@ -54,6 +55,17 @@ def test_area_weights_average_and_conserve_mass():
     r = area_weights(5, 2)  # each output cell covers 2.5 input pixels
     np.testing.assert_allclose(r.sum(axis=1), 1.0)
     np.testing.assert_allclose(r[0], [0.4, 0.4, 0.2, 0, 0])
+
+
+def test_area_weights_are_shared_read_only_so_no_caller_can_change_another_framing():
+    shared = area_weights(60, 20)
+    assert area_weights(60, 20) is shared  # made once for the many pieces of a number
+    with pytest.raises(ValueError, match="read-only"):
+        shared[0, 0] = 1.0
+    huge = area_weights(SHARED_WEIGHTS_UP_TO + 1, 20)  # a hostile picture's side is not kept
+    assert huge is not area_weights(SHARED_WEIGHTS_UP_TO + 1, 20)
+    assert not huge.flags.writeable
+    np.testing.assert_allclose(huge.sum(axis=1), 1.0)
 
 
 def test_empty_and_malformed_images_are_refused():
