@@ -86,7 +86,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--layers", help="hidden sizes, comma-separated, e.g. 800,800")
     p.add_argument("--activation", choices=HIDDEN_ACTIVATIONS)
     p.add_argument("--output-activation", choices=OUTPUT_ACTIVATIONS)
-    p.add_argument("--cost", choices=COSTS)
+    p.add_argument("--cost", choices=sorted(COSTS))
     p.add_argument("--optimizer", choices=OPTIMIZERS)
     p.add_argument("--lr", type=float, help="peak learning rate eta")
     p.add_argument("--momentum", type=float)

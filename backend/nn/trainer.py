@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .augment import NO_AUGMENTATION, AugmentConfig, augment
-from .costs import COSTS, cost_value, output_delta
+from .costs import get_cost
 from .metrics import accuracy, predict_in_batches, predict_labels
 from .mnist import Split
 from .model import Model
@@ -52,8 +52,7 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.cost not in COSTS:
-            raise ValueError(f"cost must be one of {COSTS}, got {self.cost!r}")
+        get_cost(self.cost)  # refuses an unknown cost by name
         if self.epochs < 1 or self.batch_size < 1 or self.ensemble < 1:
             raise ValueError("epochs, batch_size and ensemble must be at least 1")
         if not (0 <= self.dropout < 1 and 0 <= self.input_dropout < 1):
@@ -122,17 +121,18 @@ def scored_train_step(
     x: (B, 784), y: (B, 10) one-hot.
     """
     cache = net.forward_train(x, rng, config.dropout, config.input_dropout)
-    delta = output_delta(config.cost, net.output_activation, cache.output, y)
+    cost = get_cost(config.cost)
+    delta = cost.delta(net.output_activation, cache.output, y)
     grads = net.backward(cache, delta)
     optimizer.step(grads, learning_rate)
     hits = float(np.mean(cache.output.argmax(axis=1) == y.argmax(axis=1)))
-    return cost_value(config.cost, cache.output, y), hits
+    return cost.value(cache.output, y), hits
 
 
 def validation_scores(net: Network, cost: str, validation: Split) -> tuple[float, float]:
     """(cost, accuracy) of `net` in evaluation mode on the validation split."""
     proba = predict_in_batches(net.predict_proba, validation.images)  # (N, 10)
-    return cost_value(cost, proba, one_hot(validation.labels)), accuracy(validation.labels, proba.argmax(axis=1))
+    return get_cost(cost).value(proba, one_hot(validation.labels)), accuracy(validation.labels, proba.argmax(axis=1))
 
 
 def train_network(

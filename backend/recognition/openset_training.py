@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from backend.nn.augment import AugmentConfig, augment
-from backend.nn.costs import output_delta
+from backend.nn.costs import get_cost
 from backend.nn.model import Model
 from backend.nn.network import Network, NetworkConfig
 from backend.nn.optimizers import Optimizer, OptimizerConfig, ScheduleConfig, scheduled_rate
@@ -133,7 +133,7 @@ def train_rejector(
             idx = order[b * recipe.batch_size : (b + 1) * recipe.batch_size]
             lr = scheduled_rate(recipe.learning_rate, ScheduleConfig(name="cosine", warmup=0.02), step / total)
             cache = net.forward_train(x[idx], rng, recipe.dropout)
-            delta = output_delta("cross_entropy", net.output_activation, cache.output, targets[idx])
+            delta = get_cost("cross_entropy").delta(net.output_activation, cache.output, targets[idx])
             optimizer.step(net.backward(cache, delta), lr)
             loss = float(-np.mean(np.log(np.maximum((cache.output * targets[idx]).sum(axis=1), 1e-12))))
             running += (loss - running) / (b + 1)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from backend.nn.activations import HIDDEN_ACTIVATIONS, get_activation
-from backend.nn.costs import cost_value, output_delta
+from backend.nn.costs import get_cost
 from backend.nn.network import Network, NetworkConfig
 
 CASES = [(act, "softmax", "cross_entropy") for act in HIDDEN_ACTIVATIONS] + [
@@ -25,7 +25,7 @@ def small_problem(activation, output, seed=0):
 
 def analytic_gradients(net, x, y, cost):
     cache = net.forward_train(x)
-    return net.backward(cache, output_delta(cost, net.output_activation, cache.output, y))
+    return net.backward(cache, get_cost(cost).delta(net.output_activation, cache.output, y))
 
 
 def numeric_gradient(net, x, y, cost, param, eps=1e-6):
@@ -33,9 +33,9 @@ def numeric_gradient(net, x, y, cost, param, eps=1e-6):
     for i in np.ndindex(param.shape):
         old = param[i]
         param[i] = old + eps
-        up = cost_value(cost, net.predict_proba(x), y)
+        up = get_cost(cost).value(net.predict_proba(x), y)
         param[i] = old - eps
-        down = cost_value(cost, net.predict_proba(x), y)
+        down = get_cost(cost).value(net.predict_proba(x), y)
         param[i] = old
         grad[i] = (up - down) / (2 * eps)
     return grad
@@ -125,4 +125,4 @@ def test_config_rejects_bad_architectures():
         NetworkConfig((784, 10), activation="swish")
     with pytest.raises(ValueError, match="cross-entropy cost needs a softmax"):
         net, x, y = small_problem("relu", "sigmoid")
-        output_delta("cross_entropy", net.output_activation, net.predict_proba(x), y)
+        get_cost("cross_entropy").delta(net.output_activation, net.predict_proba(x), y)
