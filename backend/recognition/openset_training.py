@@ -119,6 +119,7 @@ def train_rejector(
     targets = np.zeros((2 * size, 2), dtype=np.float32)
     targets[:size, DIGIT] = 1
     targets[size:, NOT_DIGIT] = 1
+    cross_entropy = get_cost("cross_entropy")
     for epoch in range(1, recipe.epochs + 1):
         started = time.perf_counter()
         fresh = int(size * recipe.fresh_share) if fresh_positives else 0
@@ -133,9 +134,9 @@ def train_rejector(
             idx = order[b * recipe.batch_size : (b + 1) * recipe.batch_size]
             lr = scheduled_rate(recipe.learning_rate, ScheduleConfig(name="cosine", warmup=0.02), step / total)
             cache = net.forward_train(x[idx], rng, recipe.dropout)
-            delta = get_cost("cross_entropy").delta(net.output_activation, cache.output, targets[idx])
+            delta = cross_entropy.delta(net.output_activation, cache.output, targets[idx])
             optimizer.step(net.backward(cache, delta), lr)
-            loss = float(-np.mean(np.log(np.maximum((cache.output * targets[idx]).sum(axis=1), 1e-12))))
+            loss = cross_entropy.value(cache.output, targets[idx])
             running += (loss - running) / (b + 1)
             step += 1
         if on_epoch:
